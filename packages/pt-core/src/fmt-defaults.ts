@@ -1,0 +1,179 @@
+/**
+ * The kernel's pt_fmt_defaults.h: implementations of the optional format
+ * functions, written once. A format extends {@link PtFormatDefaults} and
+ * overrides what it defines itself.
+ */
+import type { PtWriteAttrs } from './attrs.js';
+import type { PtCommon } from './common.js';
+import type { PtEntryType } from './entry-type.js';
+import type { PtFormat, PtIommuCfg } from './format.js';
+import { log2Mod32 } from './log2.js';
+import { ptDefaultPgszLg2ToLevel } from './pgsize.js';
+import type { PtRange } from './range.js';
+import type { PtState } from './state.js';
+import { bitHi, bitLo, maskHi, maskLo, U64Pair, u64ShlHi, u64ShlLo } from './u64.js';
+
+export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
+  implements PtFormat<Cfg, HwInfo>
+{
+  abstract readonly name: string;
+  readonly itemWordSize: number = 8;
+  abstract readonly maxVaAddressLg2: number;
+  abstract readonly maxOutputAddressLg2: number;
+  abstract readonly maxTopLevel: number;
+  abstract readonly granuleLg2sz: number;
+  abstract readonly tablememLg2sz: number;
+  abstract readonly topPhysMask: bigint;
+  abstract readonly supportedFeatures: number;
+  readonly forceEnabledFeatures: number = 0;
+  readonly featureNames: readonly string[] = [];
+  readonly hasWriteDirty: boolean = false;
+  readonly hasMakeWriteDirty: boolean = false;
+  readonly hasSwBits: boolean = false;
+
+  abstract loadEntryRaw(pts: PtState): PtEntryType;
+  abstract tablePa(pts: PtState): number;
+  abstract canHaveLeaf(pts: PtState): boolean;
+  abstract numItemsLg2(pts: PtState): number;
+  abstract installLeafEntry(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): void;
+  abstract installTable(pts: PtState, tablePa: number, attrs: PtWriteAttrs): boolean;
+  abstract attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void;
+  abstract iommuSetProt(common: PtCommon, attrs: PtWriteAttrs, prot: number): number;
+  abstract iommuFmtInit(common: PtCommon, cfg: Cfg): number;
+  iommuFmtHwInfo?(common: PtCommon, topRange: PtRange): HwInfo;
+
+  /** Default: the OA of the entry start, from the item's OA. Override this or itemOa. */
+  entryOa(pts: PtState, out: U64Pair): void {
+    this.itemOa(pts, out);
+    const b = this.entryNumContigLg2(pts) + this.tableItemLg2sz(pts);
+    out.hi &= ~maskHi(b);
+    out.lo &= ~maskLo(b);
+  }
+
+  /** Default: entry OA | (index << item size), as the kernel computes it. */
+  itemOa(pts: PtState, out: U64Pair): void {
+    this.entryOa(pts, out);
+    const isz = this.tableItemLg2sz(pts);
+    out.hi |= u64ShlHi(0, pts.index, isz);
+    out.lo |= u64ShlLo(0, pts.index, isz);
+  }
+
+  tableItemLg2sz(pts: PtState): number {
+    return this.granuleLg2sz + (this.tablememLg2sz - Math.log2(this.itemWordSize)) * pts.level;
+  }
+
+  pgszLg2ToLevel(_common: PtCommon, pgsizeLg2: number): number {
+    return ptDefaultPgszLg2ToLevel(this.granuleLg2sz, this.tablememLg2sz, Math.log2(this.itemWordSize), pgsizeLg2);
+  }
+
+  entryNumContigLg2(_pts: PtState): number {
+    return 0;
+  }
+
+  contigCountLg2(_pts: PtState): number {
+    return 0;
+  }
+
+  /** Default: the single-item size and the one contiguous size of this level. */
+  possibleSizes(pts: PtState, out: U64Pair): void {
+    if (!this.canHaveLeaf(pts)) {
+      out.set(0, 0);
+      return;
+    }
+    const isz = this.tableItemLg2sz(pts);
+    const c = this.contigCountLg2(pts) + isz;
+    out.set(bitHi(isz) | bitHi(c), bitLo(isz) | bitLo(c));
+  }
+
+  entryIsWriteDirty(_pts: PtState): boolean {
+    return false;
+  }
+
+  entryMakeWriteClean(_pts: PtState): void {}
+
+  entryMakeWriteDirty(_pts: PtState): boolean {
+    return false;
+  }
+
+  /** Default: dirty tracking exists exactly when the format defines the dirty bit ops. */
+  dirtySupported(_common: PtCommon): boolean {
+    return this.hasWriteDirty;
+  }
+
+  maxOaLg2(_common: PtCommon): number {
+    return this.maxOutputAddressLg2;
+  }
+
+  hasSystemPageSize(_common: PtCommon): boolean {
+    return this.granuleLg2sz === 12;
+  }
+
+  fullVaPrefix(_common: PtCommon): number {
+    return 0;
+  }
+
+  /** Default: single stores of zero over 2^numContigLg2 items. */
+  clearEntries(pts: PtState, numContigLg2: number): void {
+    const w = pts.base + (pts.index << 1);
+    pts.words.fill(0, w, w + (2 << numContigLg2));
+  }
+
+  swBit(bitnr: number, _out: U64Pair): void {
+    throw new RangeError(`format ${this.name} has no software bits (asked for ${bitnr})`);
+  }
+
+  maxSwBit(_common: PtCommon): number {
+    return 0;
+  }
+}
+
+/**
+ * pt_check_install_leaf_args(): the debug checks a format's installLeafEntry
+ * makes (OA aligned to the size, size valid for the level, index aligned).
+ */
+export function ptCheckInstallLeafArgs(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number): boolean {
+  const fmt = pts.range.common.fmt;
+  const isz = pts.range.common.itemLg2sz[pts.level]!;
+  if (((oaHi & maskHi(oaszLg2)) | (oaLo & maskLo(oaszLg2))) !== 0) return false;
+  if (oaszLg2 < isz || oaszLg2 > isz + fmt.numItemsLg2(pts)) return false;
+  return log2Mod32(pts.index, oaszLg2 - isz) === 0;
+}
+
+const swMask = new U64Pair();
+
+/** pt_test_sw_bit_acquire(): a software bit of the loaded entry (first item of a contiguous entry). */
+export function ptTestSwBitAcquire(pts: PtState, bitnr: number): boolean {
+  pts.range.common.fmt.swBit(bitnr, swMask);
+  return ((pts.entryHi & swMask.hi) | (pts.entryLo & swMask.lo)) !== 0;
+}
+
+/** pt_set_sw_bit_release(): set a software bit in the item, by compare-and-exchange. */
+export function ptSetSwBitRelease(pts: PtState, bitnr: number): void {
+  pts.range.common.fmt.swBit(bitnr, swMask);
+  const w = pts.base + (pts.index << 1);
+  // Single-threaded: the exchange cannot fail, but re-read like the kernel's loop.
+  const lo = pts.words[w]! | swMask.lo;
+  const hi = pts.words[w + 1]! | swMask.hi;
+  pts.words[w] = lo;
+  pts.words[w + 1] = hi;
+  pts.entryLo = lo;
+  pts.entryHi = hi;
+}
+
+/** Check a format object before use: constants in range, one of entryOa/itemOa defined. */
+export function validateFormat(fmt: PtFormat): void {
+  const problems: string[] = [];
+  if (fmt.itemWordSize !== 8) problems.push(`itemWordSize ${fmt.itemWordSize} (only 8 is supported)`);
+  if (!(fmt.maxTopLevel >= 0 && fmt.maxTopLevel <= 5)) problems.push(`maxTopLevel ${fmt.maxTopLevel}`);
+  if (!(fmt.maxVaAddressLg2 > 0 && fmt.maxVaAddressLg2 <= 64)) problems.push(`maxVaAddressLg2 ${fmt.maxVaAddressLg2}`);
+  if (!(fmt.maxOutputAddressLg2 > 0 && fmt.maxOutputAddressLg2 <= 64)) {
+    problems.push(`maxOutputAddressLg2 ${fmt.maxOutputAddressLg2}`);
+  }
+  if (fmt instanceof PtFormatDefaults) {
+    const proto = PtFormatDefaults.prototype;
+    if (fmt.entryOa === proto.entryOa && fmt.itemOa === proto.itemOa) {
+      problems.push('defines neither entryOa nor itemOa');
+    }
+  }
+  if (problems.length) throw new TypeError(`format ${fmt.name}: ${problems.join('; ')}`);
+}

@@ -1,0 +1,133 @@
+/**
+ * The format contract: every function the kernel's pt_common.h declares for a
+ * format, plus the optional ones pt_fmt_defaults.h fills in. A format is a
+ * class implementing {@link PtFormat}; extending {@link PtFormatDefaults}
+ * (fmt-defaults.ts) supplies the optional functions with the kernel's
+ * defaults.
+ *
+ * Conventions: 64-bit entries and OAs travel as hi/lo int32 words (u64.ts);
+ * functions that produce a u64 write it to a {@link U64Pair} `out`. Table
+ * physical addresses are plain numbers (TableMemory keeps them below 2^53).
+ * Functions marked "entry" work on the whole (contiguous) entry and may be
+ * called with `pts.index` at any of its items.
+ */
+import type { PtWriteAttrs } from './attrs.js';
+import type { PtCommon } from './common.js';
+import type { PtEntryType } from './entry-type.js';
+import type { PtRange } from './range.js';
+import type { PtState } from './state.js';
+import type { U64Pair } from './u64.js';
+
+/** struct pt_iommu_cfg: what every format's config starts with. */
+export interface PtIommuCfg {
+  /** Bitmap of PT_FEAT_* the caller wants on (see features.ts). */
+  features: number;
+  /** Largest VA the hardware can translate, in bits. */
+  hwMaxVaszLg2: number;
+  /** Largest OA the hardware can emit, in bits. */
+  hwMaxOaszLg2: number;
+}
+
+export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown> {
+  /** Format name as in the kernel (PT_FMT), e.g. "amdv1". */
+  readonly name: string;
+
+  /* ---- constants (PT_* in the format header) ---- */
+  /** PT_ITEM_WORD_SIZE: bytes per item; genpt supports 8. */
+  readonly itemWordSize: number;
+  /** PT_MAX_VA_ADDRESS_LG2 */
+  readonly maxVaAddressLg2: number;
+  /** PT_MAX_OUTPUT_ADDRESS_LG2 */
+  readonly maxOutputAddressLg2: number;
+  /** PT_MAX_TOP_LEVEL (at most 5) */
+  readonly maxTopLevel: number;
+  /** PT_GRANULE_LG2SZ: size of a level 0 item */
+  readonly granuleLg2sz: number;
+  /** PT_TABLEMEM_LG2SZ: bytes of a (non-top) table */
+  readonly tablememLg2sz: number;
+  /** PT_TOP_PHYS_MASK: bits of the top table PA the hardware root pointer holds */
+  readonly topPhysMask: bigint;
+  /** PT_SUPPORTED_FEATURES of the production build */
+  readonly supportedFeatures: number;
+  /** PT_FORCE_ENABLED_FEATURES */
+  readonly forceEnabledFeatures: number;
+  /** Names of the format's own features, from PT_FEAT_FMT_START up. */
+  readonly featureNames: readonly string[];
+
+  /* ---- which optional groups the format defines (the kernel's #ifdefs) ---- */
+  /** pt_entry_is_write_dirty is defined: dirty tracking ops exist. */
+  readonly hasWriteDirty: boolean;
+  /** pt_entry_make_write_dirty is defined: the set_dirty test op exists. */
+  readonly hasMakeWriteDirty: boolean;
+  /** pt_sw_bit is defined: software bits (and DMA_INCOHERENT) are possible. */
+  readonly hasSwBits: boolean;
+
+  /* ---- required ---- */
+  /** Read table[index] into pts.entryHi/Lo and classify it. */
+  loadEntryRaw(pts: PtState): PtEntryType;
+  /** PA of the lower table of a TABLE entry; round-trips installTable. */
+  tablePa(pts: PtState): number;
+  /** Entry: OA of the start of the entry (formats define this or itemOa). */
+  entryOa(pts: PtState, out: U64Pair): void;
+  /** OA of this item inside a contiguous entry (formats define this or entryOa). */
+  itemOa(pts: PtState, out: U64Pair): void;
+  /** This level may hold leaves. */
+  canHaveLeaf(pts: PtState): boolean;
+  /** Index bits of a non-top table at this level (never asked about the top). */
+  numItemsLg2(pts: PtState): number;
+  /**
+   * Write a leaf of 2^oaszLg2 bytes at pts.index (aligned), every item of a
+   * contiguous entry included; sets pts.entryHi/Lo to what was written.
+   */
+  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): void;
+  /** Compare-and-exchange a table pointer over the loaded pts entry; true on success. */
+  installTable(pts: PtState, tablePa: number, attrs: PtWriteAttrs): boolean;
+  /** Attrs that reinstall this leaf bit for bit (software bits excluded). */
+  attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void;
+  /** IOMMU_* prot to descriptor bits; 0 or a negative errno. */
+  iommuSetProt(common: PtCommon, attrs: PtWriteAttrs, prot: number): number;
+  /** Choose the top level and clamp widths from the config; 0 or a negative errno. */
+  iommuFmtInit(common: PtCommon, cfg: Cfg): number;
+  /** What the driver programs into hardware (optional in the kernel). */
+  iommuFmtHwInfo?(common: PtCommon, topRange: PtRange): HwInfo;
+
+  /* ---- optional, defaults in PtFormatDefaults ---- */
+  /** VA bytes one item at this level translates (lg2). Must depend on the level only. */
+  tableItemLg2sz(pts: PtState): number;
+  /** Level that holds leaves of this size. */
+  pgszLg2ToLevel(common: PtCommon, pgsizeLg2: number): number;
+  /** Entry: log2 of the number of items in this contiguous entry (0 = single). */
+  entryNumContigLg2(pts: PtState): number;
+  /** The one contiguous size a level supports (for the default possibleSizes). */
+  contigCountLg2(pts: PtState): number;
+  /** Bitmap of leaf sizes this level can install (0 if none). */
+  possibleSizes(pts: PtState, out: U64Pair): void;
+  /** Entry: hardware has written through it (any item of a contiguous entry). */
+  entryIsWriteDirty(pts: PtState): boolean;
+  /** Entry: clear the dirty state of every item, tolerating concurrent hardware. */
+  entryMakeWriteClean(pts: PtState): void;
+  /** Set dirty on this item by cmpxchg against pts.entry; false if it changed. */
+  entryMakeWriteDirty(pts: PtState): boolean;
+  /** The table supports dirty tracking. */
+  dirtySupported(common: PtCommon): boolean;
+  /** Largest OA the format can hold, in bits. */
+  maxOaLg2(common: PtCommon): number;
+  /** Level 0 can install a PAGE_SHIFT (4 KiB) leaf (enables the single-page fast path). */
+  hasSystemPageSize(common: PtCommon): boolean;
+  /** Bits above the VA span: 0, or -1 (all ones) for formats growing down from 2^64. */
+  fullVaPrefix(common: PtCommon): number;
+  /** Zero 2^numContigLg2 items at an aligned index. */
+  clearEntries(pts: PtState, numContigLg2: number): void;
+  /** Software bit n as a 64-bit mask in out (formats with hasSwBits). */
+  swBit(bitnr: number, out: U64Pair): void;
+  /** Highest software bit number usable for any level and entry. */
+  maxSwBit(common: PtCommon): number;
+}
+
+/** A format with any config and hw_info type, for code that does not care. */
+export type AnyPtFormat = PtFormat<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The config type of a format. */
+export type FormatCfg<F> = F extends PtFormat<infer C, unknown> ? C : never;
+/** The hw_info type of a format. */
+export type FormatHwInfo<F> = F extends PtFormat<PtIommuCfg, infer H> ? H : never;

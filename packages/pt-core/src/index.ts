@@ -1,0 +1,21 @@
+/**
+ * @genpt/pt-core: the Generic Page Table language and machinery (Linux
+ * include/linux/generic_pt and drivers/iommu/generic_pt/pt_*.h), with no
+ * format in it.
+ */
+export * from './errno.js';
+export * from './u64.js';
+export * from './log2.js';
+export * from './features.js';
+export * from './entry-type.js';
+export * from './attrs.js';
+export * from './format.js';
+export * from './fmt-defaults.js';
+export * from './table-memory.js';
+export * from './common.js';
+export * from './range.js';
+export * from './state.js';
+export * from './entry.js';
+export * from './walk.js';
+export * from './pgsize.js';
+export * from './specialize.js';

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { TableMemory } from '../src/index.js';
+
+describe('TableMemory', () => {
+  it('hands out zeroed tables aligned to their size', () => {
+    const mem = new TableMemory({ chunkLg2: 16 });
+    for (const lg2 of [12, 13, 12, 14, 12, 15, 12, 16]) {
+      const pa = mem.alloc(lg2);
+      expect(pa).toBeGreaterThanOrEqual(mem.basePa);
+      expect(pa % 2 ** lg2).toBe(0);
+      expect(mem.blockLg2(pa)).toBe(lg2);
+      const w = mem.words(pa);
+      const i = mem.wordIndex(pa);
+      expect(w.subarray(i, i + 2 ** lg2 / 4).every((x) => x === 0)).toBe(true);
+      w.fill(-1, i, i + 2 ** lg2 / 4); // dirty it so reuse must re-zero
+    }
+  });
+
+  it('rounds sub-page requests up to one page', () => {
+    const mem = new TableMemory();
+    const pa = mem.alloc(10);
+    expect(mem.blockLg2(pa)).toBe(12);
+    expect(mem.pagesInUse).toBe(1);
+  });
+
+  it('re-zeroes reused tables and never overlaps live ones', () => {
+    const mem = new TableMemory({ chunkLg2: 14 });
+    const live = new Set<number>();
+    const a = mem.alloc(12);
+    mem.write64(a + 8, -1, -1);
+    mem.free(a);
+    const b = mem.alloc(12);
+    expect(mem.read64Lo(b + 8)).toBe(0);
+    expect(mem.read64Hi(b + 8)).toBe(0);
+    live.add(b);
+    for (let i = 0; i < 40; i++) {
+      const pa = mem.alloc(i % 3 === 0 ? 13 : 12);
+      for (const o of live) expect(Math.abs(pa - o)).toBeGreaterThanOrEqual(4096);
+      live.add(pa);
+    }
+  });
+
+  it('counts pages in use back to zero', () => {
+    const mem = new TableMemory();
+    const pas = [mem.alloc(12), mem.alloc(13), mem.alloc(12), mem.alloc(14)];
+    expect(mem.pagesInUse).toBe(1 + 2 + 1 + 4);
+    for (const pa of pas) mem.free(pa);
+    expect(mem.pagesInUse).toBe(0);
+    expect(mem.allocatedBlocks()).toEqual([]);
+  });
+
+  it('fails the n-th allocation when told to, once or sticky', () => {
+    const mem = new TableMemory();
+    mem.failNthAlloc(2);
+    expect(mem.alloc(12)).toBeGreaterThan(0);
+    expect(mem.alloc(12)).toBe(-1);
+    expect(mem.alloc(12)).toBeGreaterThan(0);
+    mem.failNthAlloc(1, { sticky: true });
+    expect(mem.alloc(12)).toBe(-1);
+    expect(mem.alloc(12)).toBe(-1);
+    mem.failNthAlloc(0);
+    expect(mem.alloc(12)).toBeGreaterThan(0);
+    expect(mem.pagesInUse).toBe(3);
+    expect(mem.allocCalls).toBe(6);
+  });
+
+  it('refuses past maxBytes and beyond the arena size', () => {
+    const mem = new TableMemory({ maxBytes: 3 * 4096, chunkLg2: 16 });
+    expect(mem.alloc(13)).toBeGreaterThan(0);
+    expect(mem.alloc(13)).toBe(-1);
+    expect(mem.alloc(12)).toBeGreaterThan(0);
+    expect(mem.alloc(17)).toBe(-1);
+  });
+
+  it('reads, writes and compare-exchanges 64-bit entries as two words', () => {
+    const mem = new TableMemory();
+    const pa = mem.alloc(12);
+    mem.write64(pa + 16, 0x60000000, 0x1001);
+    expect(mem.read32(pa + 16)).toBe(0x1001);
+    expect(mem.read32(pa + 20)).toBe(0x60000000);
+    expect(mem.cmpxchg64(pa + 16, 0, 0x1001, 1, 2)).toBe(false);
+    expect(mem.cmpxchg64(pa + 16, 0x60000000, 0x1001, 1, 2)).toBe(true);
+    expect([mem.read64Hi(pa + 16), mem.read64Lo(pa + 16)]).toEqual([1, 2]);
+    // Little-endian image: low word first, low byte first.
+    expect([...mem.readBytes(pa + 16, 8)]).toEqual([2, 0, 0, 0, 1, 0, 0, 0]);
+  });
+
+  it('rejects frees of unknown addresses and reads outside the arenas', () => {
+    const mem = new TableMemory();
+    const pa = mem.alloc(12);
+    expect(() => mem.free(pa + 4096)).toThrow(RangeError);
+    mem.free(pa);
+    expect(() => mem.free(pa)).toThrow(RangeError);
+    expect(() => mem.read32(mem.basePa - 8)).toThrow(RangeError);
+    expect(() => mem.read32(mem.endPa)).toThrow(RangeError);
+    expect(() => new TableMemory({ basePa: 4096 })).toThrow(RangeError);
+  });
+
+  it('grows by arenas without moving existing tables', () => {
+    const mem = new TableMemory({ chunkLg2: 13 });
+    const first = mem.alloc(12);
+    mem.write32(first, 42);
+    const words = mem.words(first);
+    for (let i = 0; i < 10; i++) mem.alloc(13);
+    expect(mem.words(first)).toBe(words);
+    expect(mem.read32(first)).toBe(42);
+    expect(mem.reservedBytes).toBeGreaterThanOrEqual(11 * 8192);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * Test helper shared by the packages: run the first ```ts block of a
+ * package's README, with `@genpt/<pkg>` imports pointed at the sources, and
+ * return what it printed. Keeps every README example honest.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+export async function runReadmeExample(pkgDir: string): Promise<string[]> {
+  const readme = readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
+  const m = /```ts\n([\s\S]*?)```/.exec(readme);
+  if (!m) throw new Error(`no ts example in ${pkgDir}/README.md`);
+  const src = m[1]!.replace(/from '@genpt\/([\w-]+)'/g, (_all, name: string) => {
+    const target = path.join(root, 'packages', name, 'src', 'index.ts');
+    return `from ${JSON.stringify(pathToFileURL(target).href)}`;
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'genpt-readme-'));
+  const file = path.join(dir, 'example.ts');
+  writeFileSync(file, src);
+  const lines: string[] = [];
+  const orig = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  try {
+    await import(pathToFileURL(file).href);
+  } finally {
+    console.log = orig;
+  }
+  return lines;
+}
