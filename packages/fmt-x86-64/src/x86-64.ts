@@ -1,0 +1,187 @@
+/**
+ * The x86 64-bit page table (4- and 5-level), as Linux's
+ * drivers/iommu/generic_pt/fmt/x86_64.h defines it. Used by CPUs and, without
+ * sign extension, by the AMD IOMMU's v2 ("guest") tables. Levels: 0 PTE,
+ * 1 PDE, 2 PDPTE, 3 PML4E, 4 PML5E; leaves are 4 KiB, 2 MiB and 1 GiB.
+ */
+import {
+  bit,
+  Errno,
+  IOMMU_MMIO,
+  IOMMU_WRITE,
+  PT_ENTRY_EMPTY,
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  PT_FEAT_DMA_INCOHERENT,
+  PT_FEAT_FLUSH_RANGE,
+  PT_FEAT_FLUSH_RANGE_NO_GAPS,
+  PT_FEAT_SIGN_EXTEND,
+  PtFormatDefaults,
+  type PtCommon,
+  type PtEntryType,
+  type PtRange,
+  type PtState,
+  type PtWriteAttrs,
+  type U64Pair,
+} from '@genpt/pt-core';
+import {
+  PT_FEAT_X86_64_AMD_ENCRYPT_TABLES,
+  X86_64_FMT_A,
+  X86_64_FMT_D,
+  X86_64_FMT_OA_HI,
+  X86_64_FMT_OA_LO,
+  X86_64_FMT_P,
+  X86_64_FMT_PS,
+  X86_64_FMT_RW,
+  X86_64_FMT_U,
+  X86_64_FMT_XD_HI,
+} from './bits.js';
+import type { X86_64Cfg, X86_64HwInfo, X86_64Options } from './types.js';
+
+const TWO32 = 4294967296;
+
+export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
+  readonly name = 'x86_64';
+  readonly maxOutputAddressLg2 = 52;
+  readonly maxVaAddressLg2 = 57;
+  readonly maxTopLevel = 4;
+  readonly granuleLg2sz = 12;
+  readonly tablememLg2sz = 12;
+  /** AMD's GCR3 base holds bits 51:12 (VT-d's FSPTPTR is 4 KiB aligned too). */
+  readonly topPhysMask = 0xffffffffff000n;
+  readonly supportedFeatures =
+    bit(PT_FEAT_SIGN_EXTEND) |
+    bit(PT_FEAT_FLUSH_RANGE) |
+    bit(PT_FEAT_FLUSH_RANGE_NO_GAPS) |
+    bit(PT_FEAT_X86_64_AMD_ENCRYPT_TABLES) |
+    bit(PT_FEAT_DMA_INCOHERENT);
+  override readonly featureNames = ['X86_64_AMD_ENCRYPT_TABLES'] as const;
+  override readonly hasSwBits = true;
+  readonly smeHi: number;
+  readonly smeLo: number;
+
+  constructor(opts: X86_64Options = {}) {
+    super();
+    const sme = opts.smeMeMask ?? 0n;
+    this.smeHi = Number((sme >> 32n) & 0xffffffffn) | 0;
+    this.smeLo = Number(sme & 0xffffffffn) | 0;
+  }
+
+  private encrypted(pts: PtState): boolean {
+    return (this.smeHi | this.smeLo) !== 0 && pts.range.common.feature(PT_FEAT_X86_64_AMD_ENCRYPT_TABLES);
+  }
+
+  loadEntryRaw(pts: PtState): PtEntryType {
+    const words = pts.words;
+    const w = pts.base + (pts.index << 1);
+    const lo = words[w]!;
+    pts.entryLo = lo;
+    pts.entryHi = words[w + 1]!;
+    if (!(lo & X86_64_FMT_P)) return PT_ENTRY_EMPTY;
+    const level = pts.level;
+    if (level === 0 || (level <= 2 && lo & X86_64_FMT_PS)) return PT_ENTRY_OA;
+    return PT_ENTRY_TABLE;
+  }
+
+  tablePa(pts: PtState): number {
+    let hi = pts.entryHi;
+    let lo = pts.entryLo;
+    if (this.encrypted(pts)) {
+      hi &= ~this.smeHi;
+      lo &= ~this.smeLo;
+    }
+    return (hi & X86_64_FMT_OA_HI) * TWO32 + ((lo & X86_64_FMT_OA_LO) >>> 0);
+  }
+
+  override entryOa(pts: PtState, out: U64Pair): void {
+    let hi = pts.entryHi;
+    let lo = pts.entryLo;
+    if (this.encrypted(pts)) {
+      hi &= ~this.smeHi;
+      lo &= ~this.smeLo;
+    }
+    out.set(hi & X86_64_FMT_OA_HI, lo & X86_64_FMT_OA_LO);
+  }
+
+  canHaveLeaf(pts: PtState): boolean {
+    return pts.level <= 2;
+  }
+
+  numItemsLg2(_pts: PtState): number {
+    return 9;
+  }
+
+  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, _oaszLg2: number, attrs: PtWriteAttrs): void {
+    let lo = (oaLo & X86_64_FMT_OA_LO) | X86_64_FMT_P | attrs.descriptorLo;
+    const hi = (oaHi & X86_64_FMT_OA_HI) | attrs.descriptorHi;
+    if (pts.level !== 0) lo |= X86_64_FMT_PS;
+    const w = pts.base + (pts.index << 1);
+    pts.words[w] = lo;
+    pts.words[w + 1] = hi;
+    pts.entryLo = lo;
+    pts.entryHi = hi;
+  }
+
+  installTable(pts: PtState, tablePa: number, _attrs: PtWriteAttrs): boolean {
+    let lo = ((tablePa >>> 0) & X86_64_FMT_OA_LO) | X86_64_FMT_P | X86_64_FMT_RW | X86_64_FMT_U | X86_64_FMT_A;
+    let hi = (tablePa / TWO32) & X86_64_FMT_OA_HI;
+    if (pts.range.common.feature(PT_FEAT_X86_64_AMD_ENCRYPT_TABLES)) {
+      lo |= this.smeLo;
+      hi |= this.smeHi;
+    }
+    const words = pts.words;
+    const w = pts.base + (pts.index << 1);
+    if (words[w] !== pts.entryLo || words[w + 1] !== pts.entryHi) return false;
+    words[w] = lo;
+    words[w + 1] = hi;
+    pts.entryLo = lo;
+    pts.entryHi = hi;
+    return true;
+  }
+
+  attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void {
+    attrs.set(
+      pts.entryHi & X86_64_FMT_XD_HI,
+      pts.entryLo & (X86_64_FMT_RW | X86_64_FMT_U | X86_64_FMT_A | X86_64_FMT_D),
+    );
+  }
+
+  override maxSwBit(_common: PtCommon): number {
+    return 12;
+  }
+
+  /** Bits the specification marks ignored/available: 9, 11 and 52..62. */
+  override swBit(bitnr: number, out: U64Pair): void {
+    if (bitnr === 0) out.set(0, 1 << 9);
+    else if (bitnr === 1) out.set(0, 1 << 11);
+    else if (bitnr >= 2 && bitnr <= 12) out.set(1 << (bitnr - 2 + 52 - 32), 0);
+    else throw new RangeError(`x86_64 has no software bit ${bitnr}`);
+  }
+
+  iommuSetProt(common: PtCommon, attrs: PtWriteAttrs, prot: number): number {
+    let lo = X86_64_FMT_U | X86_64_FMT_A;
+    let hi = 0;
+    if (prot & IOMMU_WRITE) lo |= X86_64_FMT_RW | X86_64_FMT_D;
+    // Without an IOMMU_ENCRYPTED flag, leaves follow the tables (MMIO excepted).
+    if (common.feature(PT_FEAT_X86_64_AMD_ENCRYPT_TABLES) && !(prot & IOMMU_MMIO)) {
+      lo |= this.smeLo;
+      hi |= this.smeHi;
+    }
+    attrs.set(hi, lo);
+    return 0;
+  }
+
+  iommuFmtInit(common: PtCommon, cfg: X86_64Cfg): number {
+    if (cfg.topLevel !== 3 && cfg.topLevel !== 4) return -Errno.EOPNOTSUPP;
+    common.topSetLevel(cfg.topLevel);
+    common.maxOaszLg2 = Math.min(this.maxOutputAddressLg2, cfg.hwMaxOaszLg2);
+    return 0;
+  }
+
+  override iommuFmtHwInfo(_common: PtCommon, topRange: PtRange): X86_64HwInfo {
+    return { gcr3Pt: topRange.topTable, levels: topRange.topLevel + 1 };
+  }
+}
+
+/** The x86 64-bit format as the kernel builds it. */
+export const x86_64 = new X86_64Format();
