@@ -1,0 +1,13 @@
+/**
+ * @genpt/iommu-ops: the IOMMU page table algorithms of Linux's iommu_pt.h
+ * over any genpt format — init/deinit, get_info, map (range and pages
+ * forms), unmap with gather, iova_to_phys, read_and_clear_dirty, set_dirty
+ * and dynamic top growth — plus the iommu core pieces they talk to.
+ */
+export * from './gather.js';
+export * from './domain.js';
+export * from './dirty.js';
+export { iommuIotlbSync, makeRange, makeRangeNoCheck, putPagesList } from './helpers.js';
+export * from './pt-iommu.js';
+export { iommuPtImpl, type IommuPtImpl } from './impl.js';
+export * from './dump.js';
