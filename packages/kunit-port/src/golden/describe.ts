@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findGoldenFiles, loadGoldenTrace, replayTrace } from './replay.js';
+import type { GoldenFormat } from './session.js';
+
+/**
+ * A vitest test per golden trace under `dir` whose format is in `formats`:
+ * each replays the whole trace and fails with the step, expected and actual
+ * of the first difference.
+ */
+export function describeGoldenReplay(dir: string, formats: ReadonlyMap<string, GoldenFormat>): void {
+  const files = findGoldenFiles(dir).filter((f) => formats.has(loadGoldenTrace(f).format));
+  describe(`golden replay: ${path.basename(dir)}`, () => {
+    it('has traces for the formats given', () => {
+      expect(files.length).toBeGreaterThan(0);
+    });
+    for (const file of files) {
+      it(path.relative(dir, file), () => {
+        const out = replayTrace(loadGoldenTrace(file), formats);
+        if (out.mismatch) {
+          const m = out.mismatch;
+          expect.soft(m.actual, `step ${m.step} (${m.op})`).toEqual(m.expected);
+        }
+        expect(out.status).toBe('passed');
+      });
+    }
+  });
+}

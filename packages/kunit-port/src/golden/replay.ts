@@ -1,0 +1,126 @@
+/**
+ * Golden replay: run a kernel trace step by step and compare every result,
+ * every driver callback (in order) and every dump with what the kernel
+ * produced — the TypeScript counterpart of the kernel's compare test.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { GoldenSession, type GoldenFormat } from './session.js';
+import { isEventStep, type GoldenStep, type GoldenTrace } from './schema.js';
+
+export interface ReplayMismatch {
+  /** Index in `steps`, or -1 for init. */
+  step: number;
+  op: string;
+  expected: unknown;
+  actual: unknown;
+}
+
+export type ReplayStatus = 'passed' | 'failed' | 'skipped';
+
+export interface ReplayOutcome {
+  file?: string;
+  name: string;
+  format: string;
+  status: ReplayStatus;
+  /** Why a file was skipped (its format is not installed). */
+  reason?: string;
+  mismatch?: ReplayMismatch;
+  steps: number;
+}
+
+/** Deep equality of JSON values (key order ignored). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as never)[k], (b as never)[k]))
+  );
+}
+
+/** Replay one trace against the formats given (by trace format name). */
+export function replayTrace(trace: GoldenTrace, formats: ReadonlyMap<string, GoldenFormat>): ReplayOutcome {
+  const base = { name: trace.name, format: trace.format, steps: trace.steps.length };
+  const gf = formats.get(trace.format);
+  if (gf === undefined) return { ...base, status: 'skipped', reason: `format ${trace.format} is not installed` };
+
+  const session = new GoldenSession(gf, trace.config);
+  if (!jsonEqual(session.init, trace.init)) {
+    return { ...base, status: 'failed', mismatch: { step: -1, op: 'init', expected: trace.init, actual: session.init } };
+  }
+  if (session.table === null) return { ...base, status: 'passed' };
+
+  let pending: GoldenStep[] = [];
+  for (let i = 0; i < trace.steps.length; i++) {
+    const step = trace.steps[i]!;
+    if (isEventStep(step)) {
+      pending.push(step);
+      continue;
+    }
+    let actual: { result: unknown; events: GoldenStep[] };
+    try {
+      actual = session.run(step);
+    } catch (e) {
+      return { ...base, status: 'failed', mismatch: { step: i, op: step.op, expected: step.result, actual: `threw ${String(e)}` } };
+    }
+    if (!jsonEqual(actual.events, pending)) {
+      return {
+        ...base,
+        status: 'failed',
+        mismatch: { step: i, op: `${step.op} (driver callbacks before it)`, expected: pending, actual: actual.events },
+      };
+    }
+    pending = [];
+    if (!jsonEqual(actual.result, step.result)) {
+      return { ...base, status: 'failed', mismatch: { step: i, op: step.op, expected: step.result, actual: actual.result } };
+    }
+  }
+  if (pending.length !== 0) {
+    return {
+      ...base,
+      status: 'failed',
+      mismatch: { step: trace.steps.length, op: 'end of trace', expected: pending, actual: [] },
+    };
+  }
+  return { ...base, status: 'passed' };
+}
+
+/** Every *.json under `dir`, recursively, sorted. */
+export function findGoldenFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.json')) out.push(p);
+    }
+  };
+  if (statSync(dir).isDirectory()) walk(dir);
+  else out.push(dir);
+  return out;
+}
+
+export function loadGoldenTrace(file: string): GoldenTrace {
+  const trace = JSON.parse(readFileSync(file, 'utf8')) as GoldenTrace;
+  if (trace.schema !== 'genpt-golden/1') throw new Error(`${file}: schema ${String(trace.schema)} is not genpt-golden/1`);
+  return trace;
+}
+
+/** Replay every trace file under `dir`. */
+export function replayDir(dir: string, formats: ReadonlyMap<string, GoldenFormat>): ReplayOutcome[] {
+  return findGoldenFiles(dir).map((file) => ({ ...replayTrace(loadGoldenTrace(file), formats), file }));
+}
+
+/** "N passed, M failed, K skipped" */
+export function summarize(outcomes: readonly ReplayOutcome[]): string {
+  const n = (s: ReplayStatus) => outcomes.filter((o) => o.status === s).length;
+  return `${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped`;
+}
