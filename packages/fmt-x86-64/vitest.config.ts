@@ -1,7 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { genptVitestConfig } from '../../scripts/vitest-base.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-  },
-});
+// Verbose: list every kunit case per config, as the kernel's kunit output does.
+export default genptVitestConfig({ verbose: true, testTimeout: 300_000 });

@@ -1,7 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { genptVitestConfig } from '../../scripts/vitest-base.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-  },
-});
+export default genptVitestConfig();

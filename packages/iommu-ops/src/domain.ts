@@ -26,6 +26,10 @@ export interface IommuDomainOps {
    * map) and by callers after unmap.
    */
   iotlbSync?(domain: IommuDomain, gather: IommuIotlbGather): void;
+  /** Make a new mapping visible (drivers whose IOMMU caches non-present entries); 0 or a negative errno. */
+  iotlbSyncMap?(domain: IommuDomain, iova: U64, size: U64): number;
+  /** Flush the domain's whole IOTLB. */
+  flushIotlbAll?(domain: IommuDomain): void;
 }
 
 /** struct iommu_domain, as far as iommupt uses it. */

@@ -5,8 +5,6 @@
  */
 import {
   Errno,
-  PT_FEAT_DMA_INCOHERENT,
-  PT_FEAT_FLUSH_RANGE_NO_GAPS,
   ptCheckRange,
   ptMakeRange,
   ptTopMemsizeLg2,
@@ -56,14 +54,14 @@ export function makeRange(common: PtCommon, range: PtRange, iovaHi: number, iova
 
 /** flush_writes_range(): write back items [start, end) for an incoherent walker. */
 export function flushWritesRange(t: PtIommu, pts: PtState, startIndex: number, endIndex: number): void {
-  if (t.common.feature(PT_FEAT_DMA_INCOHERENT)) {
+  if (t.common.featDmaIncoherent) {
     t.iommuDevice!.flushIncoherent(pts.table, startIndex * 8, (endIndex - startIndex) * 8);
   }
 }
 
 /** flush_writes_item(): write back the item pts points at. */
 export function flushWritesItem(t: PtIommu, pts: PtState): void {
-  if (t.common.feature(PT_FEAT_DMA_INCOHERENT)) t.iommuDevice!.flushIncoherent(pts.table, pts.index * 8, 8);
+  if (t.common.featDmaIncoherent) t.iommuDevice!.flushIncoherent(pts.table, pts.index * 8, 8);
 }
 
 /** Bytes of the table block at pa. */
@@ -85,7 +83,7 @@ export function putPagesList(mem: TableMemory, list: number[]): void {
 
 /** iommu_pages_free_incoherent(): undo a table allocation. */
 export function freeTableIncoherent(t: PtIommu, pa: number): void {
-  if (t.common.feature(PT_FEAT_DMA_INCOHERENT)) t.iommuDevice!.stopIncoherent(pa, tableBytes(t.common, pa));
+  if (t.common.featDmaIncoherent) t.iommuDevice!.stopIncoherent(pa, tableBytes(t.common, pa));
   t.common.mem.free(pa);
 }
 
@@ -97,7 +95,7 @@ export const ALLOC_DEFER_COHERENT_FLUSH = 1;
 export function tableAllocLg2(t: PtIommu, lg2sz: number, mode: number): number {
   const pa = t.common.mem.alloc(lg2sz);
   if (pa < 0) return -Errno.ENOMEM;
-  if (mode === ALLOC_NORMAL && t.common.feature(PT_FEAT_DMA_INCOHERENT)) {
+  if (mode === ALLOC_NORMAL && t.common.featDmaIncoherent) {
     const ret = t.iommuDevice!.startIncoherent(pa, tableBytes(t.common, pa));
     if (ret) {
       t.common.mem.free(pa);
@@ -143,9 +141,9 @@ export function gatherRangePages(
   freeList: number[],
 ): void {
   const common = t.common;
-  if (common.feature(PT_FEAT_DMA_INCOHERENT)) stopIncoherentList(t, freeList);
+  if (common.featDmaIncoherent) stopIncoherentList(t, freeList);
   if (!g.queued) {
-    if (common.feature(PT_FEAT_FLUSH_RANGE_NO_GAPS) && iommuIotlbGatherIsDisjoint(g, iovaHi, iovaLo, lenHi, lenLo)) {
+    if (common.featFlushRangeNoGaps && iommuIotlbGatherIsDisjoint(g, iovaHi, iovaLo, lenHi, lenLo)) {
       iommuIotlbSync(t.domain, g);
     }
     iommuIotlbGatherAddRange(g, iovaHi, iovaLo, lenHi, lenLo);

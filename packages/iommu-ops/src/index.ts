@@ -11,3 +11,4 @@ export { iommuIotlbSync, makeRange, makeRangeNoCheck, putPagesList } from './hel
 export * from './pt-iommu.js';
 export { iommuPtImpl, type IommuPtImpl } from './impl.js';
 export * from './dump.js';
+export * from './iommu-core.js';

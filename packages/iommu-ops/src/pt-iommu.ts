@@ -7,7 +7,6 @@
 import {
   Errno,
   IOMMU_PROT_MASK,
-  PT_FEAT_DMA_INCOHERENT,
   PT_FEAT_DYNAMIC_TOP,
   PT_FEAT_FULL_VA,
   PT_FEAT_SIGN_EXTEND,
@@ -142,16 +141,16 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     if (ret) return ret;
 
     const d = this.driverOps;
-    if (common.feature(PT_FEAT_DYNAMIC_TOP) && (d.changeTop === undefined || d.getTopLock === undefined)) {
+    if (common.featDynamicTop && (d.changeTop === undefined || d.getTopLock === undefined)) {
       return -Errno.EINVAL;
     }
     if (
       common.feature(PT_FEAT_SIGN_EXTEND) &&
-      (common.feature(PT_FEAT_FULL_VA) || common.feature(PT_FEAT_DYNAMIC_TOP))
+      (common.feature(PT_FEAT_FULL_VA) || common.featDynamicTop)
     ) {
       return -Errno.EINVAL;
     }
-    if (common.feature(PT_FEAT_DMA_INCOHERENT) && this.iommuDevice === undefined) return -Errno.EINVAL;
+    if (common.featDmaIncoherent && this.iommuDevice === undefined) return -Errno.EINVAL;
 
     this.initDomain();
 
@@ -182,7 +181,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
       return -Errno.EOPNOTSUPP;
     }
     // A fixed top must be able to span the VA asked for.
-    if (!common.feature(PT_FEAT_DYNAMIC_TOP) && top.topLevel !== fmt.maxTopLevel) {
+    if (!common.featDynamicTop && top.topLevel !== fmt.maxTopLevel) {
       if (common.maxVaszLg2 > common.numItemsLg2[top.topLevel]! + common.itemLg2sz[top.topLevel]!) {
         return -Errno.EOPNOTSUPP;
       }
@@ -202,7 +201,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     d.pgsizeBitmapLo = info.lo;
     d.isIommupt = true;
     // With DYNAMIC_TOP the aperture is what the table can grow to.
-    const range = common.feature(PT_FEAT_DYNAMIC_TOP)
+    const range = common.featDynamicTop
       ? ptTopRangeOf(new PtRange(common), 0, this.fmt.maxTopLevel)
       : ptTopRange(common);
     d.geometry = {
@@ -219,9 +218,9 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     const pts = new PtState(ptTopRange(common));
     const acc = new U64Pair();
     const sizes = new U64Pair();
-    const last = common.feature(PT_FEAT_DYNAMIC_TOP) ? fmt.maxTopLevel : common.topLevel;
+    const last = common.featDynamicTop ? fmt.maxTopLevel : common.topLevel;
     for (let level = 0; level <= last; level++) {
-      if (common.feature(PT_FEAT_DYNAMIC_TOP) && common.itemLg2sz[level]! >= common.maxVaszLg2) break;
+      if (common.featDynamicTop && common.itemLg2sz[level]! >= common.maxVaszLg2) break;
       pts.level = level;
       fmt.possibleSizes(pts, sizes);
       acc.set(acc.hi | sizes.hi, acc.lo | sizes.lo);
@@ -347,6 +346,16 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   }
 
   /**
+   * iova_to_phys() on words, for hot loops (emulators translating every
+   * access): the OA goes to `out`; returns 0, or the negative errno of an
+   * IOVA outside the table. Allocates nothing.
+   */
+  iovaToPhysWords(iovaHi: number, iovaLo: number, out: U64Pair): number {
+    this.checkLive();
+    return this.impl.query.iovaToPhys(this as PtIommu, iovaHi | 0, iovaLo | 0, out);
+  }
+
+  /**
    * read_and_clear_dirty(): report the dirty leaves in [iova, iova + size)
    * to `dirty.bitmap` and, unless IOMMU_DIRTY_NO_CLEAR is in flags, clean
    * them and add them to `dirty.gather` (the caller flushes it).
@@ -398,7 +407,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
       collect.freeList.push(range.topTable);
       collect.checkMapped = false;
       ptWalkRange(range, this.impl.collect.collectTables, collect);
-      if (common.feature(PT_FEAT_DMA_INCOHERENT)) stopIncoherentList(this as PtIommu, collect.freeList);
+      if (common.featDmaIncoherent) stopIncoherentList(this as PtIommu, collect.freeList);
       putPagesList(common.mem, collect.freeList);
       this.live = false;
     } finally {

@@ -26,7 +26,7 @@ const M64 = (1n << 64n) - 1n;
 // Inputs: a table of entries and a list of VAs/values, both as word pairs and as BigInt.
 const mem = new TableMemory();
 const tablePa = mem.alloc(12);
-const words = mem.words(tablePa);
+const words = mem.words;
 const base = mem.wordIndex(tablePa);
 const big = new BigUint64Array(N);
 const vaHi = new Int32Array(N);

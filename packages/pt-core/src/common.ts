@@ -7,6 +7,7 @@ import {
   bit,
   PT_FEAT_DMA_INCOHERENT,
   PT_FEAT_DYNAMIC_TOP,
+  PT_FEAT_FLUSH_RANGE_NO_GAPS,
   PT_FEAT_FULL_VA,
   PT_FEAT_SIGN_EXTEND,
 } from './features.js';
@@ -31,9 +32,27 @@ export interface PtCommonOptions {
   debug?: boolean;
 }
 
+/**
+ * PT_SUPPORTED_FEATURES as a build sees it. A debug build supports every bit
+ * except DMA_INCOHERENT (unless the format really does) and whichever side of
+ * the SIGN_EXTEND / DYNAMIC_TOP+FULL_VA conflict the format does not use.
+ */
+export function ptSupportedFeatures(fmt: AnyPtFormat, debug: boolean): number {
+  const orig = fmt.supportedFeatures >>> 0;
+  if (!debug) return orig;
+  let supported = 0xffffffff;
+  if (!(orig & bit(PT_FEAT_DMA_INCOHERENT))) supported &= ~bit(PT_FEAT_DMA_INCOHERENT);
+  if (orig & bit(PT_FEAT_SIGN_EXTEND)) supported &= ~(bit(PT_FEAT_DYNAMIC_TOP) | bit(PT_FEAT_FULL_VA));
+  else supported &= ~bit(PT_FEAT_SIGN_EXTEND);
+  return supported >>> 0;
+}
+
 export class PtCommon {
   readonly fmt: AnyPtFormat;
   readonly mem: TableMemory;
+  /** The table memory arena and its base PA (cached from mem for the walkers). */
+  readonly words: Int32Array;
+  readonly memBasePa: number;
   readonly debug: boolean;
 
   /** top_of_table, split: PA of the top table and its level, always written together. */
@@ -41,10 +60,17 @@ export class PtCommon {
   topLevel = 0;
   /** Largest OA in bits; higher bits must be zero. */
   maxOaszLg2 = 0;
-  /** Largest VA in bits (the growth limit with DYNAMIC_TOP). */
-  maxVaszLg2 = 0;
-  /** Bitmap of PT_FEAT_*. */
-  features = 0;
+  private vaszBits = 0;
+  private featureBits = 0;
+  /** Force-enabled | (supported & requested): what pt_feature() answers, as a bitmap. */
+  private effective = 0;
+  /** pt_feature() of the features the walkers test on every operation. */
+  featDynamicTop = false;
+  featSignExtend = false;
+  featDmaIncoherent = false;
+  featFlushRangeNoGaps = false;
+  /** Span (lg2) of the current top: max_vasz_lg2 of pt_top_range(). */
+  topSpanLg2 = 0;
 
   /** PT_SUPPORTED_FEATURES as this build sees it (debug widens it). */
   readonly supportedFeatures: number;
@@ -61,19 +87,13 @@ export class PtCommon {
   constructor(fmt: AnyPtFormat, mem: TableMemory, opts: PtCommonOptions = {}) {
     this.fmt = fmt;
     this.mem = mem;
+    this.words = mem.words;
+    this.memBasePa = mem.basePa;
     this.debug = opts.debug ?? false;
     if (fmt.maxTopLevel < 0 || fmt.maxTopLevel >= PT_MAX_LEVELS) {
       throw new RangeError(`format ${fmt.name}: maxTopLevel ${fmt.maxTopLevel} must be 0..${PT_MAX_LEVELS - 1}`);
     }
-    const orig = fmt.supportedFeatures >>> 0;
-    let supported = orig;
-    if (this.debug) {
-      supported = 0xffffffff;
-      if (!(orig & bit(PT_FEAT_DMA_INCOHERENT))) supported &= ~bit(PT_FEAT_DMA_INCOHERENT);
-      if (orig & bit(PT_FEAT_SIGN_EXTEND)) supported &= ~(bit(PT_FEAT_DYNAMIC_TOP) | bit(PT_FEAT_FULL_VA));
-      else supported &= ~bit(PT_FEAT_SIGN_EXTEND);
-    }
-    this.supportedFeatures = supported >>> 0;
+    this.supportedFeatures = ptSupportedFeatures(fmt, this.debug);
     this.forceEnabledFeatures = fmt.forceEnabledFeatures >>> 0;
 
     this.itemLg2sz = new Uint8Array(PT_MAX_LEVELS);
@@ -92,17 +112,54 @@ export class PtCommon {
     this.topPhysMaskFfs = ffs;
   }
 
+  /** Bitmap of PT_FEAT_* requested for this table. */
+  get features(): number {
+    return this.featureBits;
+  }
+
+  set features(v: number) {
+    this.featureBits = v >>> 0;
+    this.effective = (this.forceEnabledFeatures | (this.supportedFeatures & this.featureBits)) >>> 0;
+    this.featDynamicTop = this.feature(PT_FEAT_DYNAMIC_TOP);
+    this.featSignExtend = this.feature(PT_FEAT_SIGN_EXTEND);
+    this.featDmaIncoherent = this.feature(PT_FEAT_DMA_INCOHERENT);
+    this.featFlushRangeNoGaps = this.feature(PT_FEAT_FLUSH_RANGE_NO_GAPS);
+    this.topSpanLg2 = this.spanOfTop(this.topLevel);
+  }
+
   /** pt_feature(): force-enabled, or supported and requested. */
   feature(f: number): boolean {
-    const b = 1 << f;
-    if (this.forceEnabledFeatures & b) return true;
-    return (this.supportedFeatures & b & this.features) !== 0;
+    return (this.effective & (1 << f)) !== 0;
+  }
+
+  /**
+   * VA bits a top table at topLevel spans: the table's maximum, or with
+   * DYNAMIC_TOP below the highest level, what that level decodes.
+   */
+  spanOfTop(topLevel: number): number {
+    let span = this.maxVaszLg2;
+    if (this.featDynamicTop && topLevel !== this.fmt.maxTopLevel) {
+      const s = this.numItemsLg2[topLevel]! + this.itemLg2sz[topLevel]!;
+      if (s < span) span = s;
+    }
+    return span;
   }
 
   /** pt_top_set(): publish a new top table and level together. */
   topSet(topTable: number, topLevel: number): void {
     this.topTable = topTable;
     this.topLevel = topLevel;
+    this.topSpanLg2 = this.spanOfTop(topLevel);
+  }
+
+  /** Largest VA in bits (the growth limit with DYNAMIC_TOP). */
+  get maxVaszLg2(): number {
+    return this.vaszBits;
+  }
+
+  set maxVaszLg2(v: number) {
+    this.vaszBits = v;
+    this.topSpanLg2 = this.spanOfTop(this.topLevel);
   }
 
   /** pt_top_set_level(): level only, before the top is allocated. */

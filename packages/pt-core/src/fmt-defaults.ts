@@ -112,10 +112,9 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
     return 0;
   }
 
-  /** Default: single stores of zero over 2^numContigLg2 items. */
+  /** Default: single stores of zero over 2^numContigLg2 items (a bulk fill for long runs). */
   clearEntries(pts: PtState, numContigLg2: number): void {
-    const w = pts.base + (pts.index << 1);
-    pts.words.fill(0, w, w + (2 << numContigLg2));
+    ptClearWords(pts.words, pts.base + (pts.index << 1), 2 << numContigLg2);
   }
 
   swBit(bitnr: number, _out: U64Pair): void {
@@ -124,6 +123,19 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
 
   maxSwBit(_common: PtCommon): number {
     return 0;
+  }
+}
+
+/**
+ * Zero `count` words from `w`. Like the kernel's loop-or-memset64 choice: a
+ * plain loop for up to 32 items, where a typed-array fill's call costs more
+ * than the stores.
+ */
+export function ptClearWords(words: Int32Array, w: number, count: number): void {
+  if (count <= 64) {
+    for (let i = w, end = w + count; i < end; i++) words[i] = 0;
+  } else {
+    words.fill(0, w, w + count);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { PtCommon } from './common.js';
 import { Errno } from './errno.js';
-import { PT_FEAT_DYNAMIC_TOP, PT_FEAT_SIGN_EXTEND } from './features.js';
+import { PT_FEAT_SIGN_EXTEND } from './features.js';
 import { log2DivEq } from './log2.js';
 import { maskHi, maskLo, u64ShrHi, u64ShrLo } from './u64.js';
 
@@ -54,13 +54,9 @@ export function ptTopRangeOf(range: PtRange, topTable: number, topLevel: number)
   const common = range.common;
   range.topTable = topTable;
   range.topLevel = topLevel;
-  let maxVasz = common.maxVaszLg2;
-  if (common.feature(PT_FEAT_DYNAMIC_TOP) && topLevel !== common.fmt.maxTopLevel) {
-    const span = common.numItemsLg2[topLevel]! + common.itemLg2sz[topLevel]!;
-    if (span < maxVasz) maxVasz = span;
-  }
+  let maxVasz = common.spanOfTop(topLevel);
   range.maxVaszLg2 = maxVasz;
-  if (common.feature(PT_FEAT_SIGN_EXTEND)) maxVasz--;
+  if (common.featSignExtend) maxVasz--;
   const p = common.vaPrefix;
   const mh = maskHi(maxVasz);
   const ml = maskLo(maxVasz);
@@ -109,7 +105,11 @@ export function ptMakeRange(
   lastLo: number,
   into?: PtRange,
 ): PtRange {
-  return ptTopRange(common, into).setVa(vaHi, vaLo, lastHi, lastLo);
+  const range = into ?? new PtRange(common);
+  range.topTable = common.topTable;
+  range.topLevel = common.topLevel;
+  range.maxVaszLg2 = common.topSpanLg2;
+  return range.setVa(vaHi, vaLo, lastHi, lastLo);
 }
 
 /** pt_make_child_range(): a copy of `parent` with new bounds. */
@@ -132,7 +132,7 @@ export function ptCheckRange(range: PtRange): number {
   const common = range.common;
   const span = range.maxVaszLg2;
   let prefix: number;
-  if (common.feature(PT_FEAT_SIGN_EXTEND)) {
+  if (common.featSignExtend) {
     const s = span - 1;
     prefix = (u64ShrHi(range.vaHi, range.vaLo, s) | u64ShrLo(range.vaHi, range.vaLo, s)) !== 0 ? -1 : 0;
   } else {

@@ -14,7 +14,7 @@ export class PtState {
   /** PA of the table at this level. */
   table = 0;
   /** The arena holding the table and the word index of its item 0. */
-  words: Int32Array = EMPTY_WORDS;
+  words: Int32Array;
   base = 0;
   /** PA of the lower table after loading a TABLE entry. */
   tableLower = 0;
@@ -28,6 +28,7 @@ export class PtState {
 
   constructor(range: PtRange) {
     this.range = range;
+    this.words = range.common.words;
   }
 
   /** pt_init(): point at `table` (a PA) at `level`. Resolves the PA once. */
@@ -40,15 +41,11 @@ export class PtState {
 
   /** Point at a table by PA (0 = none, for states that only describe a level). */
   setTable(table: number): void {
+    const common = this.range.common;
     this.table = table;
-    if (table === 0) {
-      this.words = EMPTY_WORDS;
-      this.base = 0;
-      return;
-    }
-    const mem = this.range.common.mem;
-    this.words = mem.words(table);
-    this.base = mem.wordIndex(table);
+    this.words = common.words;
+    // Tables always lie inside the arena: no bounds check on the hot path.
+    this.base = (table - common.memBasePa) >>> 2;
   }
 
   /** Word offset in {@link words} of the low word of item `index`. */
@@ -56,8 +53,6 @@ export class PtState {
     return this.base + (index << 1);
   }
 }
-
-const EMPTY_WORDS = new Int32Array(0);
 
 /** pt_init(): a new state for `level` of `range`'s table at `table`. */
 export function ptInit(range: PtRange, level: number, table: number): PtState {

@@ -26,8 +26,6 @@ export function mapTemplate(
   const {
     PT_ENTRY_EMPTY,
     PT_ENTRY_TABLE,
-    PT_FEAT_DMA_INCOHERENT,
-    PT_FEAT_DYNAMIC_TOP,
     IOMMU_READ,
     IOMMU_WRITE,
     Errno,
@@ -101,7 +99,7 @@ export function mapTemplate(
       freeTableIncoherent(t, pa);
       return EAGAIN;
     }
-    if (t.common.feature(PT_FEAT_DMA_INCOHERENT)) {
+    if (t.common.featDmaIncoherent) {
       flushWritesItem(t, pts);
       setSwBit(pts, SW_BIT_CACHE_FLUSH_DONE);
     }
@@ -127,22 +125,27 @@ export function mapTemplate(
     const pts = s.contigState.init(range, startPts.level, startPts.table);
     const c = s.collect;
     const isz = t.common.itemLg2sz[pts.level]!;
-    pts.index = startPts.index;
-    pts.endIndex = startPts.index + step;
-    for (; e.ptIterLoad(pts); e.ptNextEntry(pts)) {
-      if (pts.type === PT_ENTRY_TABLE) {
-        c.freeList.length = 0;
-        c.checkMapped = true;
-        const ret = ptWalkDescendAll(pts, collectTables, c, s.collectRange);
-        if (ret) return ret;
-        // The item must be cleared before the gather may be flushed.
-        fmt.clearEntries(pts, 0);
-        flushWritesItem(t, pts);
-        c.freeList.push(pts.tableLower);
-        gatherRangePages(gather, t, range.vaHi, range.vaLo, log2ToIntHi(isz), log2ToIntLo(isz), c.freeList);
-      } else if (pts.type !== PT_ENTRY_EMPTY) {
-        return EADDRINUSE;
-      }
+    const end = startPts.index + step;
+    // The kernel steps with pt_next_entry(), which also moves the cursor;
+    // here the cursor is only moved where it is read (a table to free).
+    // The range is private to this function, so nothing else can tell.
+    for (let index = startPts.index; index < end; index++) {
+      pts.index = index;
+      const type = fmt.loadEntryRaw(pts);
+      if (type === PT_ENTRY_EMPTY) continue;
+      if (type !== PT_ENTRY_TABLE) return EADDRINUSE;
+      pts.type = type;
+      pts.tableLower = fmt.tablePa(pts);
+      if (index !== startPts.index) ptIndexToVa(pts);
+      if (c.freeList.length !== 0) c.freeList.length = 0;
+      c.checkMapped = true;
+      const ret = ptWalkDescendAll(pts, collectTables, c, s.collectRange);
+      if (ret) return ret;
+      // The item must be cleared before the gather may be flushed.
+      fmt.clearEntries(pts, 0);
+      flushWritesItem(t, pts);
+      c.freeList.push(pts.tableLower);
+      gatherRangePages(gather, t, range.vaHi, range.vaLo, log2ToIntHi(isz), log2ToIntLo(isz), c.freeList);
     }
     return 0;
   }
@@ -245,7 +248,7 @@ export function mapTemplate(
         pts.tableLower = fmt.tablePa(pts);
         // Another mapper installed this table and may still be flushing it;
         // flush it too so this map is visible when it returns.
-        if (t.common.feature(PT_FEAT_DMA_INCOHERENT) && !testSwBit(pts, SW_BIT_CACHE_FLUSH_DONE)) {
+        if (t.common.featDmaIncoherent && !testSwBit(pts, SW_BIT_CACHE_FLUSH_DONE)) {
           flushWritesItem(t, pts);
         }
       }
@@ -332,7 +335,7 @@ export function mapTemplate(
     }
 
     // Make every new table visible at once, after all the links are written.
-    if (common.feature(PT_FEAT_DMA_INCOHERENT)) {
+    if (common.featDmaIncoherent) {
       const dev = t.iommuDevice!;
       for (let i = 0; i < freeList.length; i++) {
         ret = dev.startIncoherent(freeList[i]!, 2 ** common.mem.blockLg2(freeList[i]!));
@@ -360,7 +363,7 @@ export function mapTemplate(
   }
 
   function errFree(t: PtIommu, freeList: number[], ret: number): number {
-    if (t.common.feature(PT_FEAT_DMA_INCOHERENT)) stopIncoherentList(t, freeList);
+    if (t.common.featDmaIncoherent) stopIncoherentList(t, freeList);
     putPagesList(t.common.mem, freeList);
     return ret;
   }
@@ -371,7 +374,7 @@ export function mapTemplate(
     let ret: number;
     do {
       ret = ptCheckRange(range);
-      if (!common.feature(PT_FEAT_DYNAMIC_TOP)) return ret;
+      if (!common.featDynamicTop) return ret;
       if (!ret && map.leafLevel <= range.topLevel) break;
       ret = increaseTop(t, range, map);
       if (ret && ret !== EAGAIN) return ret;
@@ -384,7 +387,7 @@ export function mapTemplate(
   function doMap(t: PtIommu, range: Core.PtRange, singlePage: boolean, map: MapArgs): number {
     let ret: number;
     // The fast path does not do incoherent flushing.
-    if (singlePage && !t.common.feature(PT_FEAT_DMA_INCOHERENT)) {
+    if (singlePage && !t.common.featDmaIncoherent) {
       ret = mapSinglePage(range, map, range.topLevel, range.topTable);
       if (ret !== EAGAIN) return ret;
     }

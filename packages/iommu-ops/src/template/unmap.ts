@@ -106,7 +106,7 @@ export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, _e: Core
     const range = s.unmapRange;
     args.unmappedHi = 0;
     args.unmappedLo = 0;
-    args.freeList.length = 0;
+    if (args.freeList.length !== 0) args.freeList.length = 0;
     if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return;
     ptWalkRange(range, unmapRangeWalk, args);
     gatherRangePages(gather, t, iovaHi, iovaLo, args.unmappedHi, args.unmappedLo, args.freeList);

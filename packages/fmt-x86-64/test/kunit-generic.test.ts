@@ -1,0 +1,4 @@
+import { describeGenericPtSuite } from '@genpt/kunit-port';
+import { X86_64_KUNIT_FMT_FEATURES, x86_64, x86_64KunitFmtCfgs } from '../dist/index.js';
+
+describeGenericPtSuite({ format: x86_64, cfgs: x86_64KunitFmtCfgs, fmtFeatures: X86_64_KUNIT_FMT_FEATURES });

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Copy the kernel's golden traces from ../shared/golden (or $1) into
+# packages/kunit-port/golden, keeping their folders and file names.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=${1:-../shared/golden}
+dst=packages/kunit-port/golden
+[ -d "$src" ] || { echo "no golden traces at $src" >&2; exit 1; }
+rm -rf "$dst"
+mkdir -p "$dst"
+cp -R "$src"/. "$dst"/
+chmod -R u+w "$dst"
+echo "$(find "$dst" -name '*.json' | wc -l) traces copied to $dst"
