@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -23,7 +24,7 @@ export async function runReadmeExample(pkgDir: string): Promise<string[]> {
   writeFileSync(file, src);
   const lines: string[] = [];
   const orig = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  console.log = (...args: unknown[]) => void lines.push(format(...args));
   try {
     await import(pathToFileURL(file).href);
   } finally {

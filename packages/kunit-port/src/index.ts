@@ -8,6 +8,7 @@ export * from './golden/session.js';
 export * from './golden/replay.js';
 export * from './golden/registry.js';
 export * from './golden/describe.js';
+export * from './golden/decode.js';
 export * from './kunit/fixture.js';
 export * from './kunit/random.js';
 export { checkAllLevels, doMap } from './kunit/check-levels.js';
@@ -15,3 +16,7 @@ export { checkIova, countValids, countValidsPerSize, countValidsSingle, doUnmap 
 export { describeGenericPtSuite, GENERIC_PT_CASES, type SuiteOptions } from './kunit/generic-suite.js';
 export { describeIommuPtSuite, IOMMU_PT_CASES } from './kunit/iommu-suite.js';
 export * from './golden/dir.js';
+export { describeFormatProperties, type PropertyOptions } from './kunit/properties.js';
+export { describeIommuPtModel, IntervalModel, type ModelOptions } from './suites/model.js';
+export { describeIommuPtBadInput } from './suites/bad-input.js';
+export { describeIommuPtAllocFailure } from './suites/alloc-failure.js';

@@ -14,7 +14,7 @@ import {
   PtError,
   TableMemory,
 } from '../src/index.js';
-import { toy } from './toy-format.js';
+import { toy } from '../src/testing/toy-format.js';
 
 describe('errors', () => {
   it('carry the kernel errno name and number, and partial progress', () => {

@@ -38,7 +38,7 @@ import {
   type PtRange,
 } from '../src/index.js';
 import { big, hiOf, loOf } from './ref.js';
-import { makeToyTable, toy } from './toy-format.js';
+import { makeToyTable, toy } from '../src/testing/toy-format.js';
 
 const attrs = new PtWriteAttrs();
 

@@ -10,7 +10,7 @@ import {
   specialize,
   specializationEnabled,
 } from '../src/index.js';
-import { makeToyTable, toy } from './toy-format.js';
+import { makeToyTable, toy } from '../src/testing/toy-format.js';
 
 function counterTemplate(start: number) {
   let n = start;

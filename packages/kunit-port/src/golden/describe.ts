@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeGoldenDumps } from './decode.js';
 import { findGoldenFiles, loadGoldenTrace, replayTrace } from './replay.js';
 import type { GoldenFormat } from './session.js';
 
@@ -24,5 +25,29 @@ export function describeGoldenReplay(dir: string, formats: ReadonlyMap<string, G
         expect(out.status).toBe('passed');
       });
     }
+  });
+}
+
+/**
+ * A vitest test per golden trace under `dir` of a format in `formats`: decode
+ * every dumped item with the format alone (see decodeGoldenDumps).
+ */
+export function describeGoldenDumpDecode(dir: string, formats: ReadonlyMap<string, GoldenFormat>): void {
+  const traces = findGoldenFiles(dir)
+    .map((f) => [f, loadGoldenTrace(f)] as const)
+    .filter(([, t]) => formats.has(t.format));
+  describe(`golden dumps decode: ${path.basename(dir)}`, () => {
+    let leaves = 0;
+    for (const [file, trace] of traces) {
+      it(path.relative(dir, file), () => {
+        const r = decodeGoldenDumps(trace, formats.get(trace.format)!.format);
+        expect(r.problems).toEqual([]);
+        if (r.dumps > 0) expect(r.leaves + r.tables).toBeGreaterThan(0);
+        leaves += r.leaves;
+      });
+    }
+    it('decoded leaves from the dumps', () => {
+      expect(leaves).toBeGreaterThan(0);
+    });
   });
 }

@@ -13,7 +13,7 @@ import {
   type PtCommon,
   type PtIommuCfg,
 } from '@genpt/pt-core';
-import { IommuIotlbGather, PtIommu, PtSpinLock, putPagesList, type IommuDevice } from '@genpt/iommu-ops';
+import { IommuIotlbGather, PtIommu, PtSpinLock, putPagesList, type IommuDevice, type PtIommuOptions } from '@genpt/iommu-ops';
 
 /** What a format package hands the suites. */
 export interface KunitFormat<Cfg extends PtIommuCfg = PtIommuCfg> {
@@ -57,7 +57,7 @@ export class KunitPriv {
   readonly safePgsizeBitmap: bigint;
   readonly topLock = new PtSpinLock();
 
-  constructor(kf: KunitFormat, cfgIndex: number) {
+  constructor(kf: KunitFormat, cfgIndex: number, extra: Pick<PtIommuOptions, 'dirtyWholeContig'> = {}) {
     const fmt = kf.format;
     const base = kf.cfgs[cfgIndex]!;
     // The cfg controls its own features; every other supported one is on.
@@ -75,6 +75,7 @@ export class KunitPriv {
       driverOps: { changeTop: () => {}, getTopLock: () => this.topLock },
       domainOps: { iotlbSync: (_d, g: IommuIotlbGather) => putPagesList(this.mem, g.freelist) },
       iommuDevice: new CountingIommuDevice(),
+      ...extra,
     });
     this.common = this.table.common;
     this.pgsizeBitmap = this.table.getInfo().pgsizeBitmap;

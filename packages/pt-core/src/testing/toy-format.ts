@@ -1,7 +1,8 @@
 /**
- * A small x86-like format used only by pt-core's tests: 4 KiB granule, 512
- * items per table, up to 6 levels, leaves at levels 0..2 (bit 7 marks a large
- * leaf), present bit 0. Not shipped.
+ * A small x86-like format for tests of generic code (`@genpt/pt-core/testing`),
+ * and the shortest complete example of the format contract: 4 KiB granule,
+ * 512 items per table, up to 6 levels, leaves at levels 0..2 (bit 7 marks a
+ * large leaf), present bit 0, write permission bit 1.
  */
 import {
   bit,
@@ -20,7 +21,7 @@ import {
   type PtState,
   type PtWriteAttrs,
   type U64Pair,
-} from '../src/index.js';
+} from '../index.js';
 
 export interface ToyCfg extends PtIommuCfg {
   topLevel: number;

@@ -1,0 +1,68 @@
+/** genpt golden: replay kernel traces and compare bit for bit. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { replayTrace, loadGoldenTrace, findGoldenFiles, summarize, type ReplayOutcome } from '@genpt/kunit-port';
+import { CliError } from '../cli-error.js';
+import { formats } from '../formats.js';
+
+export const goldenHelp = `Usage: genpt golden [options] <dir|file>...
+
+Replay every *.json golden trace under each <dir> (recursively) against the
+format and config it names: init, every step's result, every gather, every
+change_top and iotlb_sync in order, every dirty report and every dump,
+compared bit for bit with what the kernel produced. Files whose format is not
+installed are skipped. Ends with "N passed, M failed, K skipped"; exits 1 if
+any failed.
+
+Options:
+  -v, --verbose   print every file's outcome
+      --json      print the outcomes as JSON instead
+  -h, --help      show this help
+`;
+
+function show(v: unknown): string {
+  return JSON.stringify(v);
+}
+
+export function golden(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { verbose: { type: 'boolean', short: 'v' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(goldenHelp);
+    return 0;
+  }
+  if (positionals.length === 0) throw new CliError('golden needs a directory or file of traces (see genpt golden --help)');
+  const outcomes: ReplayOutcome[] = [];
+  for (const dir of positionals) {
+    if (!existsSync(dir)) throw new CliError(`no such file or directory: ${dir}`, 'ENOENT', 1);
+    for (const file of findGoldenFiles(dir)) {
+      let outcome: ReplayOutcome;
+      try {
+        outcome = { ...replayTrace(loadGoldenTrace(file), formats), file };
+      } catch (e) {
+        outcome = { file, name: path.basename(file), format: '?', status: 'failed', steps: 0, reason: String(e) };
+      }
+      outcomes.push(outcome);
+      if (values.json) continue;
+      const rel = path.relative(process.cwd(), file);
+      if (outcome.status === 'failed') {
+        const m = outcome.mismatch;
+        process.stdout.write(`FAIL ${rel}\n`);
+        if (m) {
+          process.stdout.write(`  step ${m.step} (${m.op})\n  expected: ${show(m.expected)}\n  actual:   ${show(m.actual)}\n`);
+        } else {
+          process.stdout.write(`  ${outcome.reason}\n`);
+        }
+      } else if (values.verbose) {
+        process.stdout.write(`${outcome.status === 'passed' ? 'ok  ' : 'skip'} ${rel}${outcome.reason ? ` (${outcome.reason})` : ''}\n`);
+      }
+    }
+  }
+  if (values.json) process.stdout.write(JSON.stringify(outcomes, null, 2) + '\n');
+  else process.stdout.write(summarize(outcomes) + '\n');
+  return outcomes.some((o) => o.status === 'failed') ? 1 : 0;
+}

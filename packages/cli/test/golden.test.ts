@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { goldenDir } from '@genpt/kunit-port';
+import { describe, expect, it } from 'vitest';
+import { genpt } from './run-cli.js';
+
+describe('genpt golden', () => {
+  it('replays the in-repo copy of every trace: installed formats pass, the rest are skipped', () => {
+    const r = genpt(['golden', goldenDir]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^57 passed, 0 failed, \d+ skipped$/);
+  });
+
+  it('reports the file, step, expected and actual of a mismatch, and exits 1', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'genpt-golden-'));
+    const t = JSON.parse(readFileSync(path.join(goldenDir, 'amdv1', 'host-l6--errors.json'), 'utf8'));
+    t.steps[5].result.mapped = '0x2000';
+    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(t));
+    writeFileSync(path.join(dir, 'good.json'), readFileSync(path.join(goldenDir, 'x86_64', 'sext-48--errors.json')));
+    const r = genpt(['golden', dir, '--verbose']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('FAIL');
+    expect(r.stdout).toContain('bad.json');
+    expect(r.stdout).toContain('step 5 (map)');
+    expect(r.stdout).toContain('expected: {"err":"ENXIO","mapped":"0x2000"}');
+    expect(r.stdout).toContain('actual:   {"err":"ENXIO","mapped":"0x1000"}');
+    expect(r.stdout).toMatch(/ok {3}.*good\.json/);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('1 passed, 1 failed, 0 skipped');
+  });
+
+  it('prints outcomes as JSON', () => {
+    const r = genpt(['golden', path.join(goldenDir, 'amdv1', 'start0--basic.json'), '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ name: 'start0/basic', status: 'passed' })]);
+  });
+
+  it('refuses bad arguments with an errno on stderr', () => {
+    expect(genpt(['golden'])).toMatchObject({ status: 2, stderr: expect.stringContaining('EINVAL') });
+    expect(genpt(['golden', '/no/such/dir'])).toMatchObject({ status: 1, stderr: expect.stringContaining('ENOENT') });
+    expect(genpt(['golden', '--bogus', goldenDir])).toMatchObject({ status: 2, stderr: expect.stringContaining('EINVAL') });
+    expect(genpt(['golden', '--help'])).toMatchObject({ status: 0, stdout: expect.stringContaining('Usage: genpt golden') });
+  });
+});
+
+describe('genpt', () => {
+  it('lists its commands and refuses unknown ones', () => {
+    expect(genpt(['--help'])).toMatchObject({ status: 0, stdout: expect.stringContaining('golden') });
+    expect(genpt([])).toMatchObject({ status: 2 });
+    expect(genpt(['frobnicate'])).toMatchObject({ status: 2, stderr: expect.stringContaining('unknown command') });
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * The IOMMU algorithms over this format beyond the kernel's suites: random
+ * sequences against an interval model, every op given bad input, and
+ * allocation failure at every allocation of a map.
+ */
+import { describeIommuPtAllocFailure, describeIommuPtBadInput, describeIommuPtModel } from '@genpt/kunit-port';
+import { AMDV1_KUNIT_FMT_FEATURES, amdv1, amdv1KunitFmtCfgs } from '../dist/index.js';
+
+const kf = { format: amdv1, cfgs: amdv1KunitFmtCfgs, fmtFeatures: AMDV1_KUNIT_FMT_FEATURES };
+describeIommuPtModel(kf);
+describeIommuPtBadInput(kf);
+describeIommuPtAllocFailure(kf);

@@ -1,0 +1,173 @@
+/**
+ * Decode the table dumps of golden traces with a format alone (no walker):
+ * every leaf item must decode to the OA, size and permissions the trace's
+ * own maps put there and re-encode to the same 64 bits; every table item
+ * must decode as a table pointer.
+ */
+import {
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  PT_FEAT_SIGN_EXTEND,
+  PtCommon,
+  PtRange,
+  PtState,
+  PtWriteAttrs,
+  TableMemory,
+  U64Pair,
+  featureBits,
+  u64ToBigInt,
+  type AnyPtFormat,
+} from '@genpt/pt-core';
+import type { GoldenTrace } from './schema.js';
+
+const M64 = (1n << 64n) - 1n;
+
+interface Mapping {
+  start: bigint;
+  /** exclusive */
+  end: bigint;
+  oa: bigint;
+  prot: number;
+}
+
+/** What the trace's successful (or partial) maps and its unmaps leave mapped. */
+class MapModel {
+  private list: Mapping[] = [];
+
+  map(start: bigint, len: bigint, oa: bigint, prot: number): void {
+    if (len > 0n) this.list.push({ start, end: start + len, oa, prot });
+  }
+
+  unmap(start: bigint, len: bigint): void {
+    if (len === 0n) return;
+    const end = start + len;
+    const out: Mapping[] = [];
+    for (const m of this.list) {
+      if (m.end <= start || m.start >= end) {
+        out.push(m);
+        continue;
+      }
+      if (m.start < start) out.push({ start: m.start, end: start, oa: m.oa, prot: m.prot });
+      if (m.end > end) out.push({ start: end, end: m.end, oa: m.oa + (end - m.start), prot: m.prot });
+    }
+    this.list = out;
+  }
+
+  find(va: bigint): Mapping | undefined {
+    return this.list.find((m) => m.start <= va && va < m.end);
+  }
+}
+
+export interface DecodeReport {
+  leaves: number;
+  tables: number;
+  dumps: number;
+  problems: string[];
+}
+
+function hex(v: bigint): string {
+  return '0x' + v.toString(16);
+}
+
+/** Check every dump of one trace; returns counts and the first problems found. */
+export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeReport {
+  const report: DecodeReport = { leaves: 0, tables: 0, dumps: 0, problems: [] };
+  if (trace.init.err !== 0) return report;
+  const common = new PtCommon(fmt, new TableMemory({ maxBytes: 1 << 16 }), { debug: true });
+  common.features = featureBits(trace.config.features, fmt.featureNames);
+  common.maxVaszLg2 = trace.init.maxVaszLg2!;
+  common.maxOaszLg2 = trace.init.maxOaszLg2!;
+  const vasz = trace.init.maxVaszLg2!;
+  const signExtend = common.feature(PT_FEAT_SIGN_EXTEND);
+  // A scratch table to decode and re-encode items in.
+  const scratch = common.mem.alloc(12);
+  const range = new PtRange(common);
+  const pts = new PtState(range).init(range, 0, scratch);
+  const words = common.words;
+  const attrs = new PtWriteAttrs();
+  const want = new PtWriteAttrs();
+  const oa = new U64Pair();
+  const model = new MapModel();
+  const problem = (s: string) => {
+    if (report.problems.length < 20) report.problems.push(s);
+  };
+  const setItem = (index: number, v: bigint) => {
+    words[pts.base + 2 * index] = Number(v & 0xffffffffn) | 0;
+    words[pts.base + 2 * index + 1] = Number(v >> 32n) | 0;
+  };
+  const item = (index: number) => u64ToBigInt(words[pts.base + 2 * index + 1]!, words[pts.base + 2 * index]!);
+
+  trace.steps.forEach((step, stepIndex) => {
+    if (step.op === 'map' && step.result) {
+      model.map(BigInt(step.iova), BigInt(step.result.mapped), BigInt(step.paddr), step.prot);
+    } else if (step.op === 'unmap' && step.result) {
+      model.unmap(BigInt(step.iova), BigInt(step.result.unmapped));
+    } else if (step.op === 'dump' && step.result) {
+      report.dumps++;
+      for (const table of step.result.tables) {
+        const level = table.level;
+        const isz = common.itemLg2sz[level]!;
+        pts.level = level;
+        for (const [index, rawHex, kind] of table.entries) {
+          const raw = BigInt(rawHex);
+          words.fill(0, pts.base, pts.base + 1024);
+          const at = `step ${stepIndex} table [${table.path.join(',')}] L${level} index ${index}`;
+          if (kind === 'T') {
+            report.tables++;
+            pts.index = index & 511;
+            setItem(pts.index, raw);
+            if (fmt.loadEntryRaw(pts) !== PT_ENTRY_TABLE) problem(`${at}: T item ${rawHex} does not decode as a table`);
+            continue;
+          }
+          if (kind !== 'L') continue;
+          report.leaves++;
+          // Decode where it sits (index within this scratch table)
+          pts.index = index & 511;
+          setItem(pts.index, raw);
+          if (fmt.loadEntryRaw(pts) !== PT_ENTRY_OA) {
+            problem(`${at}: L item ${rawHex} does not decode as a leaf`);
+            continue;
+          }
+          const contig = fmt.entryNumContigLg2(pts);
+          const size = isz + contig;
+          fmt.entryOa(pts, oa);
+          const entryOa = oa.bigint();
+          // This item's share of the entry (pt_item_oa()'s default is only exact at index 0).
+          const itemOa = entryOa + (BigInt(index & ((1 << contig) - 1)) << BigInt(isz));
+          let va = BigInt(table.va) + (BigInt(index) << BigInt(isz));
+          if (signExtend && (va >> BigInt(vasz - 1)) & 1n) va |= M64 & ~((1n << BigInt(vasz)) - 1n);
+          // The trace's maps put this OA at this VA, in one mapping covering the whole entry.
+          const m = model.find(va);
+          const entryVa = va & ~((1n << BigInt(size)) - 1n);
+          if (m === undefined) {
+            problem(`${at}: leaf at VA ${hex(va)} but the trace mapped nothing there`);
+            continue;
+          }
+          if (m.oa + (va - m.start) !== itemOa) problem(`${at}: VA ${hex(va)} decodes to ${hex(itemOa)}, mapped ${hex(m.oa + (va - m.start))}`);
+          if (entryVa < m.start || entryVa + (1n << BigInt(size)) > m.end) {
+            problem(`${at}: a 2^${size} leaf at ${hex(entryVa)} is not inside the mapping [${hex(m.start)}, ${hex(m.end)})`);
+          }
+          // Permissions: what set_prot makes of the mapping's prot.
+          fmt.attrFromEntry(pts, attrs);
+          fmt.iommuSetProt(common, want, m.prot);
+          if (attrs.descriptorHi !== want.descriptorHi || attrs.descriptorLo !== want.descriptorLo) {
+            problem(`${at}: attrs of ${rawHex} are not those of prot ${m.prot}`);
+          }
+          // Re-encode the whole entry and compare this item (dirty state is hardware's, add it back).
+          const dirty = fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts);
+          const first = pts.index & ~((1 << contig) - 1);
+          words.fill(0, pts.base, pts.base + 1024);
+          pts.index = first;
+          fmt.installLeafEntry(pts, oa.set(Number(entryOa >> 32n), Number(entryOa & 0xffffffffn)).hi, oa.lo, size, attrs);
+          pts.index = index & 511;
+          if (dirty) {
+            fmt.loadEntryRaw(pts);
+            fmt.entryMakeWriteDirty(pts);
+          }
+          if (item(pts.index) !== raw) problem(`${at}: re-encoding gives ${hex(item(pts.index))}, the dump has ${rawHex}`);
+        }
+      }
+    }
+  });
+  return report;
+}
