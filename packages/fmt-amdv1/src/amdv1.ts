@@ -27,6 +27,9 @@ import {
   PT_FEAT_FLUSH_RANGE_NO_GAPS,
   PT_FEAT_FULL_VA,
   PtFormatDefaults,
+  ptClearWords,
+  ptFillEntries,
+  ptWriteLeafRun,
   u64ShlHi,
   u64ShlLo,
   u64ShrHi,
@@ -205,21 +208,17 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
     const s = this.oaShift;
     let lo = (u64ShlLo(oaHi, oaLo, s) & AMDV1PT_FMT_OA_LO) | AMDV1PT_FMT_PR | attrs.descriptorLo;
     let hi = (u64ShlHi(oaHi, oaLo, s) & AMDV1PT_FMT_OA_HI) | attrs.descriptorHi;
-    const words = pts.words;
-    let w = pts.base + (pts.index << 1);
+    const w = pts.base + (pts.index << 1);
     if (oaszLg2 === isz) {
-      words[w] = lo;
-      words[w + 1] = hi;
+      pts.words[w] = lo;
+      pts.words[w + 1] = hi;
     } else {
       // Next Level 7 and (oasz - granule - 1) ones from address bit 12.
       const end = 12 + oaszLg2 - this.granuleLg2sz - 1;
       lo |= (AMDV1PT_FMT_NL_SIZE << AMDV1PT_FMT_NEXT_LEVEL_SHIFT) | (maskLo(end) & ~0xfff);
       hi |= maskHi(end);
-      const stop = w + (2 << (oaszLg2 - isz));
-      for (; w < stop; w += 2) {
-        words[w] = lo;
-        words[w + 1] = hi;
-      }
+      // Every item holds the same value
+      ptFillEntries(pts.range.common, w, 1 << (oaszLg2 - isz), hi, lo);
     }
     pts.entryLo = lo;
     pts.entryHi = hi;
@@ -275,6 +274,55 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
     }
     words[w] = pts.entryLo | AMDV1PT_FMT_D;
     return true;
+  }
+
+  /* ---- bulk extensions: the same results as the per-entry defaults, in one loop ---- */
+
+  override findNonEmpty(pts: PtState, endIndex: number): number {
+    const words = pts.words;
+    const base = pts.base;
+    let w = base + (pts.index << 1);
+    const stop = base + (endIndex << 1);
+    while (w < stop && !(words[w]! & AMDV1PT_FMT_PR)) w += 2;
+    return (w - base) >>> 1;
+  }
+
+  override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    if (this.oaShift !== 0 || oaszLg2 >= 32) return super.installLeafRun(pts, count, oaHi, oaLo, oaszLg2, attrs);
+    // Single-item leaves below 4 GiB (Next Level 0): OA bits 51:12 map
+    // straight onto the address field, so each entry is the OA plus flags.
+    const flags = AMDV1PT_FMT_PR | attrs.descriptorLo;
+    return ptWriteLeafRun(pts, count, oaHi, oaLo, oaszLg2, flags, attrs.descriptorHi, AMDV1PT_FMT_OA_HI, AMDV1PT_FMT_PR, 0);
+  }
+
+  override clearLeafRun(pts: PtState, endIndex: number): number {
+    const words = pts.words;
+    const base = pts.base;
+    const level = pts.level;
+    const shift = 11 + pts.range.common.itemLg2sz[level]! - this.granuleLg2sz;
+    const start = pts.index;
+    // Step over the run of leaves entry by entry, then clear it at once.
+    let i = start;
+    let lo = pts.entryLo;
+    let hi = pts.entryHi;
+    for (;;) {
+      // entryNumContigLg2() of the entry at i
+      const nl = (lo >>> AMDV1PT_FMT_NEXT_LEVEL_SHIFT) & AMDV1PT_FMT_NEXT_LEVEL_MASK;
+      i += nl === AMDV1PT_FMT_NL_DEFAULT ? 1 : 1 << ffz32(u64ShrLo(hi, lo, shift));
+      if (i >= endIndex) break;
+      lo = words[base + (i << 1)]!;
+      hi = words[base + (i << 1) + 1]!;
+      const next = (lo >>> AMDV1PT_FMT_NEXT_LEVEL_SHIFT) & AMDV1PT_FMT_NEXT_LEVEL_MASK;
+      if (!(lo & AMDV1PT_FMT_PR) || (level !== 0 && next !== AMDV1PT_FMT_NL_DEFAULT && next !== AMDV1PT_FMT_NL_SIZE)) {
+        pts.entryLo = lo;
+        pts.entryHi = hi;
+        pts.type = lo & AMDV1PT_FMT_PR ? PT_ENTRY_TABLE : PT_ENTRY_EMPTY;
+        break;
+      }
+    }
+    ptClearWords(words, base + (start << 1), (i - start) << 1);
+    pts.index = i;
+    return i - start;
   }
 
   iommuSetProt(common: PtCommon, attrs: PtWriteAttrs, prot: number): number {

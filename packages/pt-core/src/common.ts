@@ -52,6 +52,7 @@ export class PtCommon {
   readonly mem: TableMemory;
   /** The table memory arena and its base PA (cached from mem for the walkers). */
   readonly words: Int32Array;
+  readonly entries64: Float64Array;
   readonly memBasePa: number;
   readonly debug: boolean;
 
@@ -88,6 +89,7 @@ export class PtCommon {
     this.fmt = fmt;
     this.mem = mem;
     this.words = mem.words;
+    this.entries64 = mem.entries64;
     this.memBasePa = mem.basePa;
     this.debug = opts.debug ?? false;
     if (fmt.maxTopLevel < 0 || fmt.maxTopLevel >= PT_MAX_LEVELS) {

@@ -5,7 +5,7 @@
  */
 import type { PtWriteAttrs } from './attrs.js';
 import type { PtCommon } from './common.js';
-import type { PtEntryType } from './entry-type.js';
+import { PT_ENTRY_EMPTY, PT_ENTRY_OA, type PtEntryType } from './entry-type.js';
 import type { PtFormat, PtIommuCfg } from './format.js';
 import { log2Mod32 } from './log2.js';
 import { ptDefaultPgszLg2ToLevel } from './pgsize.js';
@@ -124,6 +124,52 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
   maxSwBit(_common: PtCommon): number {
     return 0;
   }
+
+  findNonEmpty(pts: PtState, endIndex: number): number {
+    const save = pts.index;
+    let i = save;
+    for (; i < endIndex; i++) {
+      pts.index = i;
+      if (this.loadEntryRaw(pts) !== PT_ENTRY_EMPTY) break;
+    }
+    pts.index = save;
+    return i;
+  }
+
+  installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    const save = pts.index;
+    const sizeHi = bitHi(oaszLg2);
+    const sizeLo = bitLo(oaszLg2);
+    let n = 0;
+    for (; n < count; n++) {
+      if (this.loadEntryRaw(pts) !== PT_ENTRY_EMPTY) break;
+      this.installLeafEntry(pts, oaHi, oaLo, oaszLg2, attrs);
+      const lo = (oaLo + sizeLo) | 0;
+      oaHi = (oaHi + sizeHi + ((oaLo >>> 0) + (sizeLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
+      oaLo = lo;
+      pts.index++;
+    }
+    if (n !== 0) {
+      // the last leaf written, as installLeafEntry leaves it
+      pts.index--;
+      this.loadEntryRaw(pts);
+    }
+    pts.index = save;
+    return n;
+  }
+
+  clearLeafRun(pts: PtState, endIndex: number): number {
+    let cleared = 0;
+    for (;;) {
+      const n = this.entryNumContigLg2(pts);
+      this.clearEntries(pts, n);
+      cleared += 1 << n;
+      pts.index += 1 << n;
+      if (pts.index >= endIndex) return cleared;
+      pts.type = this.loadEntryRaw(pts);
+      if (pts.type !== PT_ENTRY_OA) return cleared;
+    }
+  }
 }
 
 /**
@@ -137,6 +183,81 @@ export function ptClearWords(words: Int32Array, w: number, count: number): void 
   } else {
     words.fill(0, w, w + count);
   }
+}
+
+const fillBits = new Float64Array(1);
+const fillWords = new Int32Array(fillBits.buffer);
+
+/**
+ * Write the 64-bit value hi:lo into `count` items from word `w` (the kernel's
+ * loop-or-memset64). Long runs use a typed-array fill of the value as a
+ * double, which keeps every bit pattern except NaNs, so those loop.
+ */
+export function ptFillEntries(common: PtCommon, w: number, count: number, hi: number, lo: number): void {
+  if (count >= 32 && (hi & 0x7ff00000) !== 0x7ff00000) {
+    fillWords[0] = lo;
+    fillWords[1] = hi;
+    common.entries64.fill(fillBits[0]!, w >>> 1, (w >>> 1) + count);
+    return;
+  }
+  const words = common.words;
+  for (const end = w + 2 * count; w < end; w += 2) {
+    words[w] = lo;
+    words[w + 1] = hi;
+  }
+}
+
+/**
+ * For formats whose address field is OA bits 51:12 in place (AMDv1, x86,
+ * VT-d): the installLeafRun loop. Writes up to `count` single-item leaves at
+ * pts.index whose OA rises by 2^sizeLg2 (< 2^32) each — low word OA | flags,
+ * high word (OA bits 63:32 & hiMask) | attrHi — stopping before an item with
+ * any of presentLo/presentHi set. Returns the number written; the last one
+ * is left in pts.entry.
+ */
+export function ptWriteLeafRun(
+  pts: PtState,
+  count: number,
+  oaHi: number,
+  oaLo: number,
+  sizeLg2: number,
+  flags: number,
+  attrHi: number,
+  hiMask: number,
+  presentLo: number,
+  presentHi: number,
+): number {
+  const words = pts.words;
+  // int32 arithmetic keeps the loop in registers (2 ** n would be a double)
+  const size = 1 << sizeLg2;
+  const first = pts.base + (pts.index << 1);
+  let w = first;
+  let lo = oaLo >>> 0;
+  let hi = oaHi | 0;
+  let left = count;
+  while (left > 0) {
+    // As many as fit before the low word wraps, without a carry test each.
+    let n = Math.min(left, Math.ceil((4294967296 - lo) / (size >>> 0)));
+    left -= n;
+    const h = (hi & hiMask) | attrHi;
+    let l = lo | 0;
+    for (; n > 0; n--, w += 2) {
+      if ((words[w]! & presentLo) !== 0 || (words[w + 1]! & presentHi) !== 0) {
+        left = 0;
+        break;
+      }
+      words[w] = l | flags;
+      words[w + 1] = h;
+      l = (l + size) | 0;
+    }
+    lo = l >>> 0;
+    if (lo === 0) hi = (hi + 1) | 0;
+  }
+  if (w !== first) {
+    pts.entryLo = words[w - 2]!;
+    pts.entryHi = words[w - 1]!;
+  }
+  return (w - first) >>> 1;
 }
 
 /**

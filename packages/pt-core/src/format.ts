@@ -122,6 +122,31 @@ export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
   swBit(bitnr: number, out: U64Pair): void;
   /** Highest software bit number usable for any level and entry. */
   maxSwBit(common: PtCommon): number;
+
+  /*
+   * ---- genpt's bulk extensions (not in the kernel's contract) ----
+   * The per-item hot loops of map and unmap, which a format may implement
+   * with tight loops over its own bits. PtFormatDefaults builds them from the
+   * kernel functions above, and every override must agree with that default
+   * (kunit-port's format properties check it).
+   */
+  /** Index of the first item in [pts.index, endIndex) that does not load as EMPTY, or endIndex. */
+  findNonEmpty(pts: PtState, endIndex: number): number;
+  /**
+   * Install up to `count` single-item leaves of 2^oaszLg2 bytes (the level's
+   * item size) at pts.index, pts.index + 1, ... with OAs from oa upwards, as
+   * installLeafEntry would one by one, stopping before the first item that is
+   * not EMPTY. Returns how many it installed; pts.index is left alone and
+   * pts.entry holds the last leaf written (unspecified when none was).
+   */
+  installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number;
+  /**
+   * With a leaf loaded at pts.index: clear it and every leaf after it up to
+   * endIndex, stopping at the first item that is not a leaf. Returns the items
+   * cleared; pts.index is where it stopped, with that item loaded (type in
+   * pts.type) when it is below endIndex.
+   */
+  clearLeafRun(pts: PtState, endIndex: number): number;
 }
 
 /** A format with any config and hw_info type, for code that does not care. */

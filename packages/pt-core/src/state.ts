@@ -33,9 +33,14 @@ export class PtState {
 
   /** pt_init(): point at `table` (a PA) at `level`. Resolves the PA once. */
   init(range: PtRange, level: number, table: number): this {
-    this.range = range;
+    if (range !== this.range) {
+      this.range = range;
+      this.words = range.common.words;
+    }
     this.level = level;
-    this.setTable(table);
+    this.table = table;
+    // Tables always lie inside the arena: no bounds check on the hot path.
+    this.base = (table - range.common.memBasePa) >>> 2;
     return this;
   }
 
@@ -44,7 +49,6 @@ export class PtState {
     const common = this.range.common;
     this.table = table;
     this.words = common.words;
-    // Tables always lie inside the arena: no bounds check on the hot path.
     this.base = (table - common.memBasePa) >>> 2;
   }
 
@@ -92,12 +96,21 @@ export function ptTableOaLg2sz(pts: PtState): number {
 export function ptRangeToIndex(pts: PtState): number {
   const range = pts.range;
   const common = range.common;
-  const isz = common.itemLg2sz[pts.level]!;
-  if (range.topLevel === pts.level) {
+  const level = pts.level;
+  const isz = common.itemLg2sz[level]!;
+  if (range.topLevel === level) {
     const b = range.maxVaszLg2;
     return u64ShrLo(range.vaHi & maskHi(b), range.vaLo & maskLo(b), isz) >>> 0;
   }
-  return u64ShrLo(range.vaHi, range.vaLo, isz) & maskLo(common.numItemsLg2[pts.level]!);
+  return indexOf(range.vaHi, range.vaLo, isz, common.numItemsLg2[level]!);
+}
+
+/** (va >> isz) mod 2^n for a lower level, whose index bits never reach past bit 63. */
+function indexOf(hi: number, lo: number, isz: number, n: number): number {
+  const mask = ~(-1 << n);
+  if (isz >= 32) return (hi >>> (isz - 32)) & mask;
+  if (isz + n <= 32) return (lo >>> isz) & mask;
+  return ((lo >>> isz) | (hi << (32 - isz))) & mask;
 }
 
 /** pt_range_to_end_index(): one past the last index of the walk at this level. */
@@ -112,7 +125,7 @@ export function ptRangeToEndIndex(pts: PtState): number {
   }
   const n = common.numItemsLg2[pts.level]!;
   if (log2DivEq(range.vaHi, range.vaLo, range.lastHi, range.lastLo, n + isz)) {
-    return (u64ShrLo(range.lastHi, range.lastLo, isz) & maskLo(n)) + 1;
+    return indexOf(range.lastHi, range.lastLo, isz, n) + 1;
   }
   return 1 << n;
 }

@@ -27,6 +27,8 @@ export class TableMemory {
   readonly maxBytes: number;
   /** The arena. Word i holds bytes [basePa + 4i, basePa + 4i + 4). */
   readonly words: Int32Array;
+  /** The same arena as 64-bit slots, for bulk fills of entries. */
+  readonly entries64: Float64Array;
   /** Table pages (4 KiB units) currently allocated. */
   pagesInUse = 0;
   /** Allocation attempts so far, including failed ones. */
@@ -52,6 +54,7 @@ export class TableMemory {
     }
     this.maxBytes = Math.floor(max / 4096) * 4096;
     this.words = new Int32Array(this.maxBytes / 4);
+    this.entries64 = new Float64Array(this.words.buffer);
     this.pageMeta = new Uint8Array(this.maxBytes / 4096);
     for (let i = 0; i <= 32; i++) this.freeLists.push([]);
   }

@@ -43,6 +43,8 @@ export function mapTemplate(
     log2ToIntLo,
     maskHi,
     maskLo,
+    u64ShlHi,
+    u64ShlLo,
   } = core;
   const {
     ALLOC_DEFER_COHERENT_FLUSH,
@@ -180,8 +182,30 @@ export function mapTemplate(
     }
 
     do {
-      pts.type = fmt.loadEntryRaw(pts);
-      if (pts.type !== PT_ENTRY_EMPTY || needContig) {
+      // Runs of empty slots take the format's bulk path: the kernel's loop
+      // would only install leaves there (clear_contig finds nothing to do).
+      let stop: number;
+      let end: number;
+      if (!needContig) {
+        end = pts.endIndex;
+        const n = fmt.installLeafRun(pts, end - pts.index, oaHi, oaLo, leafPgsizeLg2, map.attrs);
+        if (n !== 0) {
+          // oa += n << leafPgsizeLg2
+          const addHi = u64ShlHi(0, n, leafPgsizeLg2);
+          const addLo = u64ShlLo(0, n, leafPgsizeLg2);
+          const nLo = (oaLo + addLo) | 0;
+          oaHi = (oaHi + addHi + ((oaLo >>> 0) + (addLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
+          oaLo = nLo;
+          pts.index += n;
+          if (pts.index >= end) break;
+        }
+        stop = pts.index;
+      } else {
+        end = pts.index + step;
+        stop = fmt.findNonEmpty(pts, end);
+      }
+      if (stop < end) {
+        pts.type = fmt.loadEntryRaw(pts);
         if (pts.index !== startIndex) ptIndexToVa(pts);
         ret = clearContig(t, pts, map.gather, step);
         if (ret) break;

@@ -12,7 +12,7 @@ import type { OpsLib } from '../ops-lib.js';
 import type { PtIommu } from '../pt-iommu.js';
 import type { UnmapArgs } from '../scratch.js';
 
-export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, _e: Core.PtEntryOps, lib: OpsLib) {
+export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, e: Core.PtEntryOps, lib: OpsLib) {
   const {
     PT_ENTRY_OA,
     PT_ENTRY_TABLE,
@@ -26,6 +26,9 @@ export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, _e: Core
     maskLo,
     u64ShlHi,
     u64ShlLo,
+    log2DivEq,
+    log2ToIntHi,
+    log2ToIntLo,
   } = core;
   const { flushWritesRange, gatherRangePages, makeRange } = lib;
   const EINVAL = -Errno.EINVAL;
@@ -46,42 +49,39 @@ export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, _e: Core
     pts.type = fmt.loadEntryRaw(pts);
     // Starting inside a leaf: the IOMMU API never splits large pages, and
     // removing one is only allowed from its first byte.
-    let atOa = false;
     if (pts.type === PT_ENTRY_OA) {
       const sz = fmt.entryNumContigLg2(pts) + isz;
       if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return EINVAL;
-      atOa = true;
     }
 
     for (;;) {
-      if (!atOa && pts.type !== PT_ENTRY_OA) {
-        if (pts.type !== PT_ENTRY_TABLE) {
-          ret = EINVAL;
-          break;
-        }
-        if (pts.index !== startIndex) ptIndexToVa(pts);
-        pts.tableLower = fmt.tablePa(pts);
-        const fullyCovered = ptEntryFullyCovered(pts, isz);
-        ret = ptDescend(pts, unmap, unmapRangeWalk);
-        if (ret) break;
-        // A table the range covers entirely goes too, once its contents did.
-        if (fullyCovered) {
-          unmap.freeList.push(pts.tableLower);
-          fmt.clearEntries(pts, 0);
-          if ((pts.index >>> 0) < (flushStart >>> 0)) flushStart = pts.index;
-          flushEnd = pts.index + 1;
-        }
-        pts.index++;
-      } else {
-        atOa = false;
-        // A range ending inside a leaf removes the whole leaf.
-        const n = fmt.entryNumContigLg2(pts);
-        fmt.clearEntries(pts, n);
-        numOas += 1 << n;
-        if ((pts.index >>> 0) < (flushStart >>> 0)) flushStart = pts.index;
-        pts.index += 1 << n;
+      if (pts.type === PT_ENTRY_OA) {
+        // A run of leaves (a range ending inside a leaf removes all of it);
+        // the format clears it in one loop and loads the item after it.
+        const first = pts.index;
+        numOas += fmt.clearLeafRun(pts, pts.endIndex);
+        if ((first >>> 0) < (flushStart >>> 0)) flushStart = first;
         flushEnd = pts.index;
+        if (pts.index >= pts.endIndex) break;
+        continue;
       }
+      if (pts.type !== PT_ENTRY_TABLE) {
+        ret = EINVAL;
+        break;
+      }
+      if (pts.index !== startIndex) ptIndexToVa(pts);
+      pts.tableLower = fmt.tablePa(pts);
+      const fullyCovered = ptEntryFullyCovered(pts, isz);
+      ret = ptDescend(pts, unmap, unmapRangeWalk);
+      if (ret) break;
+      // A table the range covers entirely goes too, once its contents did.
+      if (fullyCovered) {
+        unmap.freeList.push(pts.tableLower);
+        fmt.clearEntries(pts, 0);
+        if ((pts.index >>> 0) < (flushStart >>> 0)) flushStart = pts.index;
+        flushEnd = pts.index + 1;
+      }
+      pts.index++;
       if (pts.index >= pts.endIndex) break;
       pts.type = fmt.loadEntryRaw(pts);
     }
@@ -97,6 +97,39 @@ export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, _e: Core
   }
 
   /**
+   * A shortcut for the commonest unmap, a range inside one leaf (a page, or
+   * one large or contiguous entry), with the general walk's exact result:
+   * descend by single entries; a hole or a misaligned start unmaps nothing
+   * (the walk would stop there with EINVAL); a leaf starting at va and
+   * holding the whole range is cleared whole. Returns false where the
+   * general walk must decide (the range continues past the leaf, or
+   * incoherent cache maintenance is needed).
+   */
+  function unmapOneLeaf(t: PtIommu, range: Core.PtRange, unmap: UnmapArgs): boolean {
+    if (t.common.featDmaIncoherent) return false;
+    const states = t.scratch.queryStates;
+    let level = range.topLevel;
+    let table = range.topTable;
+    for (;;) {
+      const pts = states[level]!.init(range, level, table);
+      const type = e.ptLoadSingleEntry(pts);
+      if (type === PT_ENTRY_TABLE) {
+        table = pts.tableLower;
+        level--;
+        continue;
+      }
+      if (type !== PT_ENTRY_OA) return true;
+      const sz = fmt.entryNumContigLg2(pts) + t.common.itemLg2sz[level]!;
+      if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return true;
+      if (!log2DivEq(range.vaHi, range.vaLo, range.lastHi, range.lastLo, sz)) return false;
+      fmt.clearEntries(pts, sz - t.common.itemLg2sz[level]!);
+      unmap.unmappedHi = log2ToIntHi(sz);
+      unmap.unmappedLo = log2ToIntLo(sz);
+      return true;
+    }
+  }
+
+  /**
    * unmap_range(): bytes unmapped are left in the unmap arguments. A range
    * the table cannot hold unmaps nothing and leaves the gather alone.
    */
@@ -108,7 +141,7 @@ export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, _e: Core
     args.unmappedLo = 0;
     if (args.freeList.length !== 0) args.freeList.length = 0;
     if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return;
-    ptWalkRange(range, unmapRangeWalk, args);
+    if (!unmapOneLeaf(t, range, args)) ptWalkRange(range, unmapRangeWalk, args);
     gatherRangePages(gather, t, iovaHi, iovaLo, args.unmappedHi, args.unmappedLo, args.freeList);
   }
 
