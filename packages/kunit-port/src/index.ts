@@ -17,6 +17,7 @@ export { describeGenericPtSuite, GENERIC_PT_CASES, type SuiteOptions } from './k
 export { describeIommuPtSuite, IOMMU_PT_CASES } from './kunit/iommu-suite.js';
 export * from './golden/dir.js';
 export { describeFormatProperties, type PropertyOptions } from './kunit/properties.js';
+export { describeBulkOpProperties } from './kunit/bulk-properties.js';
 export { describeIommuPtModel, IntervalModel, type ModelOptions } from './suites/model.js';
 export { describeIommuPtBadInput } from './suites/bad-input.js';
 export { describeIommuPtAllocFailure } from './suites/alloc-failure.js';

@@ -16,6 +16,7 @@ import {
   type PtCommon,
 } from '@genpt/pt-core';
 import { describe, expect, it } from 'vitest';
+import { describeBulkOpProperties } from './bulk-properties.js';
 import { cfgName, KunitPriv, type KunitFormat } from './fixture.js';
 
 const pair = new U64Pair();
@@ -122,6 +123,7 @@ export function describeFormatProperties(kf: KunitFormat, opts: PropertyOptions 
             });
           }
           common.mem.free(probe.table);
+          describeBulkOpProperties(common, level, numRuns);
         }
       });
     });
