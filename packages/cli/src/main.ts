@@ -1,5 +1,6 @@
 /** The genpt command line: dispatch to a command, errors to stderr with their errno name. */
 import { CliError, reportError } from './cli-error.js';
+import { bench, benchHelp } from './commands/bench.js';
 import { golden, goldenHelp } from './commands/golden.js';
 
 interface Command {
@@ -10,6 +11,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   golden: { summary: "replay the kernel's golden traces bit for bit", help: goldenHelp, run: golden },
+  bench: { summary: "the seed's map/unmap benchmark: new vs io-pgtable-style old, and vs the kernel's C", help: benchHelp, run: bench },
 };
 
 export function mainHelp(): string {

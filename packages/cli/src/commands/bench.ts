@@ -1,0 +1,186 @@
+/** genpt bench: the seed's performance table, new against old, and against the kernel's C. */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { KERNEL_REFERENCE, SEED_MIN_PERCENT } from '../bench/kernel-reference.js';
+import { measureScale, SCALE_SHAPES, type ScaleRow } from '../bench/scale.js';
+import { BENCH_FORMATS, measureRow, medianRow, SHAPES, type SeedRow, type TimingOptions } from '../bench/seed.js';
+import { benchSvg } from '../bench/svg.js';
+import { CliError } from '../cli-error.js';
+
+export const benchHelp = `Usage: genpt bench [options]
+
+Reproduce the seed's benchmark: iommu map and unmap at 4 KiB x1, 4 KiB x256
+and 2 MiB x256 (one call each) for AMDv1 and AMDv2 (x86_64) tables whose
+tables are already present, iommupt (new) against an io-pgtable-style
+baseline (old: one walk from the top per page) building the same table.
+Prints the seed's layout, then the new side with the format's full page-size
+bitmap against the kernel's own C, then the scale rows.
+
+Options:
+      --json         print the rows as JSON
+      --svg FILE     also draw the new/old bars per row into FILE
+      --runs N       repeat the measurement N times and report medians (default 3)
+      --samples N    timed batches per measurement (default 400)
+      --quick        fewer samples and runs (a smoke run, numbers are rough)
+      --no-scale     skip the 64 GiB / 1 TiB scale rows
+  -h, --help         show this help
+`;
+
+interface JsonRow {
+  format: string;
+  op: 'map' | 'unmap';
+  pgsizeLg2: number;
+  pgcount: number;
+  newAvgNs: number;
+  newMinNs: number;
+  oldAvgNs: number;
+  oldMinNs: number;
+  minPercent: number;
+  seedMinPercent: number;
+  mapRangeAvgNs: number;
+  mapRangeMinNs: number;
+  kernelAvgNs: number;
+  kernelMinNs: number;
+}
+
+function pct(newMin: number, oldMin: number): number {
+  return ((oldMin - newMin) / oldMin) * 100;
+}
+
+function shapeText(r: { pgsizeLg2: number; pgcount: number }): string {
+  return r.pgcount === 1 ? `2^${r.pgsizeLg2}` : `${r.pgcount}*2^${r.pgsizeLg2}`;
+}
+
+export function jsonRows(rows: readonly SeedRow[]): JsonRow[] {
+  const out: JsonRow[] = [];
+  for (const op of ['map', 'unmap'] as const) {
+    for (const r of rows) {
+      const n = op === 'map' ? [r.newT.mapAvg, r.newT.mapMin] : [r.newT.unmapAvg, r.newT.unmapMin];
+      const o = op === 'map' ? [r.oldT.mapAvg, r.oldT.mapMin] : [r.oldT.unmapAvg, r.oldT.unmapMin];
+      const m = op === 'map' ? [r.rangeT.mapAvg, r.rangeT.mapMin] : [r.rangeT.unmapAvg, r.rangeT.unmapMin];
+      const k = KERNEL_REFERENCE.find((x) => x.format === r.format && x.pgsizeLg2 === r.pgsizeLg2 && x.pgcount === r.pgcount)!;
+      out.push({
+        format: r.format,
+        op,
+        pgsizeLg2: r.pgsizeLg2,
+        pgcount: r.pgcount,
+        newAvgNs: round(n[0]!),
+        newMinNs: round(n[1]!),
+        oldAvgNs: round(o[0]!),
+        oldMinNs: round(o[1]!),
+        minPercent: round(pct(n[1]!, o[1]!)),
+        seedMinPercent: SEED_MIN_PERCENT[`${r.format} ${op} ${r.pgsizeLg2}x${r.pgcount}`]!,
+        mapRangeAvgNs: round(m[0]!),
+        mapRangeMinNs: round(m[1]!),
+        kernelAvgNs: op === 'map' ? k.mapAvg : k.unmapAvg,
+        kernelMinNs: op === 'map' ? k.mapMin : k.unmapMin,
+      });
+    }
+  }
+  return out;
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+/** The seed's table layout. */
+export function seedTable(rows: readonly JsonRow[]): string {
+  const lines: string[] = [];
+  for (const op of ['map', 'unmap'] as const) {
+    lines.push(`iommu_${op}(): pgsz ,avg new,old ns, min new,old ns , min % (+ve is better)`);
+    let last = '';
+    for (const r of rows.filter((x) => x.op === op)) {
+      const label = r.format === 'amdv1' ? 'AMDV1' : 'AMDv2';
+      const tag = label !== last ? ` (${label})` : '';
+      last = label;
+      lines.push(
+        `${shapeText(r)}, ${r.newAvgNs.toFixed(0)},${r.oldAvgNs.toFixed(0)} , ${r.newMinNs.toFixed(0)},${r.oldMinNs.toFixed(0)} , ${r.minPercent.toFixed(2)}${tag}`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function kernelTable(rows: readonly JsonRow[]): string {
+  const lines = [
+    "new with the format's full page-size bitmap (Linux 7.0 map_range/unmap_range) against the kernel's C (same machine kind):",
+    'format  op     pgsz       genpt avg,min ns   kernel avg,min ns   avg ratio',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.format.padEnd(7)} ${r.op.padEnd(6)} ${shapeText(r).padEnd(10)} ${`${r.mapRangeAvgNs.toFixed(0)},${r.mapRangeMinNs.toFixed(0)}`.padStart(16)}   ${`${r.kernelAvgNs},${r.kernelMinNs}`.padStart(17)}   ${(r.mapRangeAvgNs / r.kernelAvgNs).toFixed(2)}x`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function scaleTable(rows: readonly ScaleRow[], seed: readonly JsonRow[]): string {
+  const lines = ['scale: one call each, tables allocated and freed by it', 'format  op     pages          total ms   ns/page   vs 256-page row   table pages (min)   peak RSS'];
+  for (const r of rows) {
+    const ref = seed.find((s) => s.format === r.format && s.op === r.op && s.pgsizeLg2 === r.pgsizeLg2 && s.pgcount === 256);
+    const per256 = ref ? ref.newAvgNs / 256 : NaN;
+    lines.push(
+      `${r.format.padEnd(7)} ${r.op.padEnd(6)} ${`${r.pgcount}*2^${r.pgsizeLg2}`.padEnd(14)} ${r.totalMs.toFixed(1).padStart(8)}   ${r.nsPerPage.toFixed(2).padStart(7)}   ${(r.nsPerPage / per256).toFixed(2).padStart(15)}x   ${`${r.tablePages} (${r.minTablePages})`.padStart(17)}   ${r.peakRssMiB.toFixed(0)} MiB`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function positiveInt(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+export function bench(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean' },
+      svg: { type: 'string' },
+      runs: { type: 'string' },
+      samples: { type: 'string' },
+      quick: { type: 'boolean' },
+      'no-scale': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(benchHelp);
+    return 0;
+  }
+  const runs = positiveInt(values.runs, 'runs', values.quick ? 1 : 3);
+  const samples = positiveInt(values.samples, 'samples', values.quick ? 20 : 400);
+  const opts: TimingOptions = { batch: 16, samples, warmup: values.quick ? 20 : 200 };
+
+  // One untimed pass over every row first: the JIT settles on code that has
+  // seen every format and shape, so the first row timed is not the one that
+  // pays for compilation. Runs then go over all rows in turn, so a noisy
+  // moment of the machine lands in one run of several rows, not in every
+  // run of one row, and the median drops it.
+  const warm: TimingOptions = { batch: opts.batch, samples: 1, warmup: values.quick ? 20 : 400 };
+  const passes: SeedRow[][] = [];
+  for (let run = -1; run < runs; run++) {
+    const pass: SeedRow[] = [];
+    for (const f of BENCH_FORMATS) for (const shape of SHAPES) pass.push(measureRow(f, shape, run < 0 ? warm : opts));
+    if (run >= 0) passes.push(pass);
+  }
+  const rows = passes[0]!.map((_, i) => medianRow(passes.map((p) => p[i]!)));
+  const json = jsonRows(rows);
+  const scale: ScaleRow[] = [];
+  if (!values['no-scale']) {
+    for (const f of BENCH_FORMATS) for (const s of SCALE_SHAPES) scale.push(...measureScale(f, s));
+  }
+  const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} CPUs, node ${process.version}, ${runs} run(s) x ${samples} samples of ${opts.batch} calls, median of runs`;
+  if (values.svg !== undefined) writeFileSync(values.svg, benchSvg(rows, `genpt bench: ${machine}`));
+  if (values.json) {
+    process.stdout.write(JSON.stringify([...json, ...scale.map((s) => ({ kind: 'scale', ...s }))], null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(`genpt bench: ${machine}\n\n${seedTable(json)}\n${kernelTable(json)}`);
+  if (scale.length) process.stdout.write(`\n${scaleTable(scale, json)}`);
+  return 0;
+}

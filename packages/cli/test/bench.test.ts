@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { IommuIotlbGather, putPagesList } from '@genpt/iommu-ops';
+import { describe, expect, it } from 'vitest';
+import { minTablePages } from '../dist/bench/scale.js';
+import { BENCH_FORMATS, checkIdentical, dumpText, prepare, SHAPES } from '../dist/bench/seed.js';
+import { genpt } from './run-cli.js';
+
+describe('bench: the old baseline builds the same tables as iommupt', () => {
+  for (const f of BENCH_FORMATS) {
+    for (const shape of SHAPES) {
+      it(`${f.label} ${shape.pgcount} x 2^${shape.pgsizeLg2}: identical dumps after map and after unmap`, () => {
+        // 8 ranges back to back, as the timed batches lay them out
+        expect(checkIdentical(f, shape, 8)).toEqual({ mapped: true, unmapped: true });
+      });
+    }
+
+    it(`${f.label}: identical dumps over a mix of shapes, and old unmap reports the bytes`, () => {
+      const { tNew, tOld, old, g } = prepare(f, { pgsizeLg2: 12, pgcount: 3 }, 1);
+      // 2 MiB pages next to 4 KiB pages, across a table boundary
+      tNew.domain.pgsizeBitmap = tOld.domain.pgsizeBitmap = (1n << 12n) | (1n << 21n);
+      tNew.mapPages(2 ** 33, 2 ** 37, 2 ** 21, 5, 1);
+      old.mapPages(2 ** 33, 2 ** 37, 21, 5, 1);
+      tNew.mapPages(2 ** 33 - 2 ** 14, 2 ** 38, 2 ** 12, 4, 3);
+      old.mapPages(2 ** 33 - 2 ** 14, 2 ** 38, 12, 4, 3);
+      expect(dumpText(tNew)).toBe(dumpText(tOld));
+      expect(old.unmapPages(2 ** 33, 21, 5)).toBe(5 * 2 ** 21);
+      expect(tNew.unmapPages(2 ** 33, 2 ** 21, 5, g)).toBe(5 * 2 ** 21);
+      expect(dumpText(tNew)).toBe(dumpText(tOld));
+      putPagesList(tNew.common.mem, g.freelist);
+      tNew.deinit();
+      tOld.deinit();
+    });
+
+    it(`${f.label}: a scale-style map uses exactly the minimum number of table pages`, () => {
+      const t = f.make();
+      t.domain.pgsizeBitmap = 1n << 12n;
+      const before = t.common.mem.pagesInUse;
+      const iova = 2 ** 32 - 2 ** 28;
+      const len = 2 ** 29;
+      t.mapRange(iova, 2 ** 40, len, 3);
+      expect(t.common.mem.pagesInUse - before + 1).toBe(minTablePages(t, iova, len, 12));
+      const g = new IommuIotlbGather();
+      expect(t.unmapRange(iova, len, g)).toBe(len);
+      putPagesList(t.common.mem, g.freelist);
+      t.deinit();
+    });
+  }
+});
+
+describe('genpt bench', () => {
+  it('--json prints one row per format, op and shape with the issue\'s fields; --svg draws them', () => {
+    const svg = path.join(mkdtempSync(path.join(tmpdir(), 'genpt-bench-')), 'bench.svg');
+    const r = genpt(['bench', '--quick', '--no-scale', '--json', '--svg', svg]);
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(rows).toHaveLength(12);
+    const keys = rows.map((x) => `${String(x.format)} ${String(x.op)} ${String(x.pgsizeLg2)}x${String(x.pgcount)}`);
+    for (const format of ['amdv1', 'x86_64'])
+      for (const op of ['map', 'unmap'])
+        for (const s of ['12x1', '12x256', '21x256']) expect(keys).toContain(`${format} ${op} ${s}`);
+    for (const row of rows) {
+      for (const k of ['newAvgNs', 'newMinNs', 'oldAvgNs', 'oldMinNs']) {
+        expect(row[k]).toBeGreaterThan(0);
+      }
+      expect(row.newMinNs as number).toBeLessThanOrEqual(row.newAvgNs as number);
+      expect(row.oldMinNs as number).toBeLessThanOrEqual(row.oldAvgNs as number);
+    }
+    const drawn = readFileSync(svg, 'utf8');
+    expect(drawn).toMatch(/^<svg/);
+    expect(drawn.match(/<rect/g)!.length).toBeGreaterThanOrEqual(24);
+  });
+
+  it('prints the seed\'s layout', () => {
+    const r = genpt(['bench', '--quick', '--no-scale']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('iommu_map(): pgsz ,avg new,old ns, min new,old ns , min % (+ve is better)');
+    expect(r.stdout).toContain('iommu_unmap(): pgsz ,avg new,old ns, min new,old ns , min % (+ve is better)');
+    expect(r.stdout).toMatch(/^2\^12, \d+,\d+ , \d+,\d+ , -?\d+\.\d\d \(AMDV1\)$/m);
+    expect(r.stdout).toMatch(/^256\*2\^21, \d+,\d+ , \d+,\d+ , -?\d+\.\d\d$/m);
+    expect(r.stdout).toMatch(/\(AMDv2\)$/m);
+  });
+
+  it('rejects a bad option value', () => {
+    const r = genpt(['bench', '--runs', 'x']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--runs must be a positive integer');
+  });
+});
