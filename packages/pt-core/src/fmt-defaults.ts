@@ -241,14 +241,39 @@ export function ptWriteLeafRun(
     left -= n;
     const h = (hi & hiMask) | attrHi;
     let l = lo | 0;
-    for (; n > 0; n--, w += 2) {
-      if ((words[w]! & presentLo) !== 0 || (words[w + 1]! & presentHi) !== 0) {
-        left = 0;
-        break;
+    if (presentHi === 0) {
+      // The common case: presence is all in the low word. Four items per
+      // test while they are all empty, then one by one.
+      for (; n >= 4 && ((words[w]! | words[w + 2]! | words[w + 4]! | words[w + 6]!) & presentLo) === 0; n -= 4, w += 8) {
+        words[w] = l | flags;
+        words[w + 1] = h;
+        words[w + 2] = (l + size) | flags;
+        words[w + 3] = h;
+        words[w + 4] = (l + 2 * size) | flags;
+        words[w + 5] = h;
+        words[w + 6] = (l + 3 * size) | flags;
+        words[w + 7] = h;
+        l = (l + 4 * size) | 0;
       }
-      words[w] = l | flags;
-      words[w + 1] = h;
-      l = (l + size) | 0;
+      for (; n > 0; n--, w += 2) {
+        if ((words[w]! & presentLo) !== 0) {
+          left = 0;
+          break;
+        }
+        words[w] = l | flags;
+        words[w + 1] = h;
+        l = (l + size) | 0;
+      }
+    } else {
+      for (; n > 0; n--, w += 2) {
+        if ((words[w]! & presentLo) !== 0 || (words[w + 1]! & presentHi) !== 0) {
+          left = 0;
+          break;
+        }
+        words[w] = l | flags;
+        words[w + 1] = h;
+        l = (l + size) | 0;
+      }
     }
     lo = l >>> 0;
     if (lo === 0) hi = (hi + 1) | 0;
