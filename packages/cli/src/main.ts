@@ -1,17 +1,24 @@
 /** The genpt command line: dispatch to a command, errors to stderr with their errno name. */
 import { CliError, reportError } from './cli-error.js';
-import { bench, benchHelp } from './commands/bench.js';
-import { golden, goldenHelp } from './commands/golden.js';
+import { bench } from './commands/bench.js';
+import { demo } from './commands/demo.js';
+import { dump } from './commands/dump.js';
+import { golden } from './commands/golden.js';
+import { run } from './commands/run.js';
+import { walk } from './commands/walk.js';
 
 interface Command {
   summary: string;
-  help: string;
   run(argv: string[]): number | Promise<number>;
 }
 
 const commands: Record<string, Command> = {
-  golden: { summary: "replay the kernel's golden traces bit for bit", help: goldenHelp, run: golden },
-  bench: { summary: "the seed's map/unmap benchmark: new vs io-pgtable-style old, and vs the kernel's C", help: benchHelp, run: bench },
+  demo: { summary: 'build a table, map pages of several sizes, dump it, unmap, show the gather', run: demo },
+  run: { summary: 'run an op script (golden step vocabulary); print results and the table, or --json a trace', run },
+  dump: { summary: 'dump a table (demo or --script) as text, --json, --html page or raw --image', run: dump },
+  walk: { summary: 'translate an IOVA through a table in a raw memory image, level by level', run: walk },
+  golden: { summary: "replay the kernel's golden traces bit for bit", run: golden },
+  bench: { summary: "the seed's map/unmap benchmark: new vs io-pgtable-style old, and vs the kernel's C", run: bench },
 };
 
 export function mainHelp(): string {
@@ -25,7 +32,8 @@ Commands:
 ${lines.join('\n')}
 
 Run "genpt <command> --help" for a command's options. Addresses may be given
-in hex (0x...) or decimal.
+in hex (0x...) or decimal. Errors go to stderr as "genpt: ECODE: message";
+exit status 0 on success, 1 when an operation fails, 2 for usage errors.
 `;
 }
 

@@ -1,0 +1,73 @@
+/**
+ * The demo's op script, chosen from what the table offers (its page sizes
+ * and aperture) so it runs on any format. With 4 KiB and 2 MiB pages:
+ * a 2 MiB range of 4 KiB pages (the OA's alignment allows nothing larger),
+ * one 2 MiB page, 64 KiB that formats with contiguous entries map as one
+ * entry, and one 1 GiB page; a device write; lookups; then unmaps, the first
+ * of which empties a whole lower table, so the gather carries it to be freed.
+ */
+import { IOMMU_READ, IOMMU_WRITE } from '@genpt/pt-core';
+import type { GoldenInit } from '@genpt/kunit-port';
+import { hx } from './dump/units.js';
+import type { OpStep } from './script.js';
+
+export interface DemoPart {
+  /** What this part shows, printed before its steps. */
+  title: string;
+  steps: OpStep[];
+}
+
+/** Page sizes (lg2) in a bitmap given as hex. */
+export function pageSizes(bitmapHex: string): number[] {
+  const bm = BigInt(bitmapHex);
+  const out: number[] = [];
+  for (let i = 0; i < 64; i++) if ((bm >> BigInt(i)) & 1n) out.push(i);
+  return out;
+}
+
+export function demoScript(init: GoldenInit, hasDirty: boolean): DemoPart[] {
+  const sizes = pageSizes(init.domainPgsizeBitmap ?? init.pgsizeBitmap!);
+  const start = BigInt(init.apertureStart!);
+  const end = BigInt(init.apertureEnd!);
+  const small = sizes.includes(12) ? 12 : sizes[0]!;
+  // The 2 MiB class: a lower table's worth of small pages.
+  const mid = sizes.find((s) => s >= 21 && s >= small + 4) ?? small + 4;
+  const big = sizes.find((s) => s >= 30 && s > mid);
+  const rw = IOMMU_READ | IOMMU_WRITE;
+  const at = (v: bigint) => hx(start + v);
+  const sz = (lg2: number) => 1n << BigInt(lg2);
+  const S = sz(small);
+  const M = sz(mid);
+  const bigFits = big !== undefined && start + 2n * sz(big) - 1n <= end;
+
+  const maps: OpStep[] = [
+    // The OA is only small-page aligned, so every page is small.
+    { op: 'map', iova: at(0n), paddr: hx(0x1234400000n + S), len: hx(M), prot: rw },
+    { op: 'map', iova: at(M), paddr: '0x40000000', len: hx(M), prot: IOMMU_READ },
+    { op: 'map', iova: at(2n * M + 16n * S), paddr: hx(0x50000000n + 16n * S), len: hx(16n * S), prot: rw },
+  ];
+  if (bigFits) maps.push({ op: 'map', iova: at(sz(big)), paddr: '0x100000000', len: hx(sz(big)), prot: rw });
+
+  const probes: OpStep[] = [];
+  if (hasDirty) probes.push({ op: 'set_dirty', iova: at(S) });
+  probes.push({ op: 'iova_to_phys', iova: at(S + 0x234n) });
+  probes.push({ op: 'iova_to_phys', iova: at(M + 0x1000n) });
+  probes.push({ op: 'iova_to_phys', iova: at(2n * M + 17n * S + 0x10n) });
+  probes.push({ op: 'iova_to_phys', iova: at(3n * M) });
+
+  // [0, 2M) is full of small pages: its table goes too. Unmap stops at a hole.
+  const unmaps: OpStep[] = [{ op: 'unmap', iova: at(0n), len: hx(2n * M) }];
+  if (bigFits) unmaps.push({ op: 'unmap', iova: at(sz(big!)), len: hx(sz(big!)) });
+
+  return [
+    { title: 'Map ranges of different page sizes', steps: maps },
+    {
+      title: hasDirty ? 'A device writes to the second page (set_dirty plays the hardware); look some addresses up' : 'Look some addresses up',
+      steps: probes,
+    },
+    { title: 'The table', steps: [{ op: 'dump' }] },
+    { title: 'Unmap: the gather says what to invalidate and which table pages were freed', steps: unmaps },
+    { title: 'The table afterwards', steps: [{ op: 'dump' }] },
+    { title: 'Tear down', steps: [{ op: 'deinit' }] },
+  ];
+}

@@ -1,0 +1,139 @@
+/**
+ * Translate one IOVA through a table in a memory image, as the IOMMU would:
+ * from the root down, one entry per level, decoded by the format package's
+ * own functions (loadEntryRaw, tablePa, entryOa, ...) with pt-core's index
+ * arithmetic — no walker of genpt's map/unmap code is involved, so a table
+ * written by anything (the kernel, a simulator) can be checked.
+ */
+import {
+  PT_ENTRY_EMPTY,
+  PT_ENTRY_OA,
+  PtCommon,
+  PtState,
+  TableMemory,
+  ptCheckRange,
+  ptMakeRange,
+  ptRangeToIndex,
+  u64ToBigInt,
+  type AnyPtFormat,
+} from '@genpt/pt-core';
+import { LeafDecoder, type LeafInfo } from '../decode/leaf.js';
+import type { MemoryImage } from './image.js';
+
+/** How the table was configured: what init leaves in pt_common. */
+export interface WalkTableParams {
+  features: number;
+  maxVaszLg2: number;
+  maxOaszLg2: number;
+}
+
+export interface WalkLevel {
+  level: number;
+  /** PA of the table at this level. */
+  table: number;
+  index: number;
+  /** PA of the entry read. */
+  entryPa: number;
+  raw: bigint;
+  kind: 'table' | 'leaf' | 'empty';
+  /** Tables: the next level's table. */
+  next?: number;
+  leaf?: LeafInfo;
+}
+
+export interface WalkFault {
+  /** ERANGE: the IOVA is outside the table; ENOENT: nothing mapped; EFAULT: a table lies outside the image. */
+  code: 'ERANGE' | 'ENOENT' | 'EFAULT';
+  level: number;
+  reason: string;
+}
+
+export interface WalkResult {
+  iova: bigint;
+  topLevel: number;
+  root: number;
+  /** VA bits the top spans. */
+  spanLg2: number;
+  levels: WalkLevel[];
+  oa?: bigint;
+  fault?: WalkFault;
+}
+
+function h(v: bigint | number): string {
+  return '0x' + v.toString(16);
+}
+
+export function walkImage(
+  fmt: AnyPtFormat,
+  params: WalkTableParams,
+  image: MemoryImage,
+  root: number,
+  topLevel: number,
+  iova: bigint,
+): WalkResult {
+  // The format reads entries through pts.words; the arena is never used.
+  const common = new PtCommon(fmt, new TableMemory({ maxBytes: 4096 }), { debug: true });
+  common.features = params.features;
+  common.maxVaszLg2 = params.maxVaszLg2;
+  common.maxOaszLg2 = params.maxOaszLg2;
+  common.topSet(root, topLevel);
+  const hi = Number(iova >> 32n) | 0;
+  const lo = Number(iova & 0xffffffffn) | 0;
+  const range = ptMakeRange(common, hi, lo, hi, lo);
+  const result: WalkResult = { iova, topLevel, root, spanLg2: range.maxVaszLg2, levels: [] };
+  if (ptCheckRange(range) !== 0) {
+    result.fault = {
+      code: 'ERANGE',
+      level: topLevel,
+      reason: `IOVA ${h(iova)} is outside what a level ${topLevel} top translates (${range.maxVaszLg2} VA bits${common.featSignExtend ? ', sign-extended' : ''})`,
+    };
+    return result;
+  }
+  const decoder = new LeafDecoder(common, range);
+  const pts = new PtState(range);
+  let table = root;
+  for (let level = topLevel; level >= 0; level--) {
+    pts.level = level;
+    pts.table = table;
+    const index = ptRangeToIndex(pts);
+    const isz = common.itemLg2sz[level]!;
+    // The whole table, so contiguous entries can be read around the index.
+    const items = level === topLevel ? 2 ** Math.max(0, range.maxVaszLg2 - isz) : 2 ** common.numItemsLg2[level]!;
+    const entryPa = table + index * 8;
+    if (!image.contains(entryPa, 8)) {
+      result.fault = { code: 'EFAULT', level, reason: `the level ${level} entry at ${h(entryPa)} is outside the image` };
+      return result;
+    }
+    pts.words = image.readWords(table, items * 8);
+    pts.base = 0;
+    pts.index = index;
+    const type = fmt.loadEntryRaw(pts);
+    const raw = u64ToBigInt(pts.entryHi, pts.entryLo);
+    const step: WalkLevel = { level, table, index, entryPa, raw, kind: 'empty' };
+    result.levels.push(step);
+    if (type === PT_ENTRY_EMPTY) {
+      const what = raw === 0n ? 'is empty' : `is not present (raw ${h(raw)})`;
+      result.fault = { code: 'ENOENT', level, reason: `IOVA ${h(iova)} is not mapped: the level ${level} entry at index ${index} ${what}` };
+      return result;
+    }
+    if (type === PT_ENTRY_OA) {
+      step.kind = 'leaf';
+      step.leaf = decoder.decode(pts);
+      result.oa = step.leaf.oa + (iova & ((1n << BigInt(step.leaf.sizeLg2)) - 1n));
+      return result;
+    }
+    step.kind = 'table';
+    const next = fmt.tablePa(pts);
+    step.next = next;
+    if (level === 0 || !Number.isSafeInteger(next) || !image.contains(next, 8)) {
+      result.fault = {
+        code: 'EFAULT',
+        level,
+        reason: level === 0 ? 'a level 0 entry points to a table' : `the level ${level} entry points to a table at ${h(next)}, outside the image`,
+      };
+      return result;
+    }
+    table = next;
+  }
+  return result;
+}
