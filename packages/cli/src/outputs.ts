@@ -43,7 +43,7 @@ export function writeOutputs(runner: ScriptRunner, files: OutputFiles): void {
     note(`decode with: ${walkCommand(runner, files.image)}`);
   }
   if (files.html !== undefined) {
-    writeFileSync(files.html, renderHtmlDump(tableTree(t, runner.config.name)));
+    writeFileSync(files.html, renderHtmlDump(tableTree(t, runner.config.name, { format: runner.gf.name })));
     note(`html: ${files.html}`);
   }
 }

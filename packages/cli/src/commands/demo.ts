@@ -64,7 +64,7 @@ export function demo(argv: string[]): number {
       const t = runner.table;
       if (step.op === 'dump' && t !== null) {
         runner.run(step);
-        out.push(renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw }), { raw: values.raw ?? false }).trimEnd());
+        out.push(renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw, format: setup.gf.name }), { raw: values.raw ?? false }).trimEnd());
         continue;
       }
       out.push(...stepText(runner.run(step)));

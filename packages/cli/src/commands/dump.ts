@@ -74,7 +74,7 @@ export function dump(argv: string[]): number {
     const upTo = parts.findIndex((p) => p.steps.some((s) => s.op === 'dump'));
     for (const part of parts.slice(0, upTo)) for (const step of part.steps) runner.run(step);
   }
-  const tree = tableTree(runner.table!, runner.config.name, { coalesce: !values.raw });
+  const tree = tableTree(runner.table!, runner.config.name, { coalesce: !values.raw, format: runner.gf.name });
   const files = values.html !== undefined || values.image !== undefined;
   if (values.json) process.stdout.write(JSON.stringify(treeJson(tree), null, 2) + '\n');
   else if (!files) process.stdout.write(renderTextDump(tree, { raw: values.raw ?? false }));

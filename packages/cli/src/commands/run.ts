@@ -76,7 +76,7 @@ export function run(argv: string[]): number {
   };
   const dumpNow = (): void => {
     const t = runner.table;
-    say(t === null ? '(no table)' : renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw }), { raw: values.raw ?? false }).trimEnd());
+    say(t === null ? '(no table)' : renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw, format: setup.gf.name }), { raw: values.raw ?? false }).trimEnd());
   };
 
   const init = runner.session.init;

@@ -75,7 +75,14 @@ export interface TableTree {
 const M64 = (1n << 64n) - 1n;
 
 /** Build the tree of a live table. */
-export function tableTree(t: PtIommu, config: string, opts: { coalesce?: boolean } = {}): TableTree {
+export interface TableTreeOptions {
+  /** Group leaves into runs (default true); false keeps one run per entry. */
+  coalesce?: boolean;
+  /** The format's name to show (default the format's own, e.g. "amdv1_mock" for the CLI's "mock"). */
+  format?: string;
+}
+
+export function tableTree(t: PtIommu, config: string, opts: TableTreeOptions = {}): TableTree {
   const coalesce = opts.coalesce ?? true;
   const common = t.common;
   const range = ptAllRange(common);
@@ -141,7 +148,7 @@ export function tableTree(t: PtIommu, config: string, opts: { coalesce?: boolean
 
   const root = build(dump.tables[0]!);
   return {
-    format: dump.format,
+    format: opts.format ?? dump.format,
     config,
     topLevel: dump.topLevel,
     topPa: common.topTable,
@@ -155,13 +162,10 @@ export function tableTree(t: PtIommu, config: string, opts: { coalesce?: boolean
 
 /** Whether a leaf item continues the run: the same entry, or (coalescing) the next entry alike. */
 function sameRun(run: LeafRun, leaf: LeafInfo, firstOfEntry: boolean, coalesce: boolean): boolean {
-  if (!firstOfEntry) return leaf.oa === run.leaf.oa && leaf.sizeLg2 === run.leaf.sizeLg2;
-  if (!coalesce) return false;
+  if (leaf.sizeLg2 !== run.leaf.sizeLg2) return false;
   const size = 1n << BigInt(run.leaf.sizeLg2);
-  return (
-    leaf.sizeLg2 === run.leaf.sizeLg2 &&
-    leaf.prot === run.leaf.prot &&
-    leaf.dirty === run.leaf.dirty &&
-    leaf.oa === run.oa + size * BigInt(run.count)
-  );
+  // The run's entries have OAs oa, oa + size, ...: the next item either
+  // belongs to the last of them or starts the one after it.
+  if (!firstOfEntry) return leaf.oa === run.oa + size * BigInt(run.count - 1);
+  return coalesce && leaf.prot === run.leaf.prot && leaf.dirty === run.leaf.dirty && leaf.oa === run.oa + size * BigInt(run.count);
 }

@@ -28,7 +28,7 @@ function indexText(first: number, last: number): string {
 
 function leafSize(r: LeafRun): string {
   const one = sizeLg2Text(r.leaf.sizeLg2);
-  const contig = r.leaf.contigLg2 > 0 ? ` (${2 ** r.leaf.contigLg2} items)` : '';
+  const contig = r.leaf.contigLg2 > 0 ? ` (${2 ** r.leaf.contigLg2} items${r.count > 1 ? ' each' : ''})` : '';
   return r.count === 1 ? `${one}${contig}` : `${r.count} x ${one}${contig}`;
 }
 
