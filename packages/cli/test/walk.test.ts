@@ -1,0 +1,189 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { IOMMU_READ, IOMMU_WRITE, PT_FEAT_SIGN_EXTEND, isPtError } from '@genpt/pt-core';
+import { describe, expect, it } from 'vitest';
+import { formats } from '../dist/formats.js';
+import { MemoryImage, runScript, tableImage, walkImage } from '../dist/index.js';
+import { tempDir, walkArgsFrom, walkArgv, writeJson } from './helpers.js';
+import { genpt } from './run-cli.js';
+
+/** xorshift32: the same tables every run. */
+function rng(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+describe('walk over an image agrees with iova_to_phys', () => {
+  for (const name of formats.keys()) {
+    it(`${name}: 300 IOVAs through random maps of every alignment, written out and walked from the file`, () => {
+      const rand = rng(0x5eed + name.length);
+      const steps: object[] = [];
+      const maps: Array<{ iova: bigint; len: bigint; prot: number }> = [];
+      for (let i = 0; i < 60; i++) {
+        // OAs aligned to 4K..1G, so every page size the alignment allows turns up
+        const align = 2n ** BigInt(12 + Math.floor(rand() * 19));
+        const iova = (BigInt(Math.floor(rand() * 2 ** 20)) * 4096n) & ~(align - 1n);
+        const len = BigInt(1 + Math.floor(rand() * 1024)) * 4096n;
+        const paddr = BigInt(Math.floor(rand() * 2 ** 24)) * align;
+        const prot = rand() < 0.5 ? IOMMU_READ : IOMMU_READ | IOMMU_WRITE;
+        steps.push({ op: 'map', iova: `0x${iova.toString(16)}`, paddr: `0x${paddr.toString(16)}`, len: `0x${len.toString(16)}`, prot });
+        maps.push({ iova, len, prot });
+      }
+      const runner = runScript({ format: name, steps });
+      const t = runner.table!;
+      const ok = runner.records.filter((r) => (r.result as { err: unknown }).err === 0).length;
+      expect(ok).toBeGreaterThan(20);
+      const dirtyAt = maps[0]!.iova;
+      if (t.fmt.hasWriteDirty && (runner.records[0]!.result as { err: unknown }).err === 0) t.setDirty(dirtyAt);
+
+      const file = path.join(tempDir('walk'), 'mem.bin');
+      writeFileSync(file, tableImage(runner));
+      const image = new MemoryImage(file, t.common.mem.basePa);
+      const c = t.common;
+      const params = { features: c.features, maxVaszLg2: c.maxVaszLg2, maxOaszLg2: c.maxOaszLg2 };
+      const probes: bigint[] = [];
+      for (const m of maps) probes.push(m.iova, m.iova + m.len - 1n, m.iova + BigInt(Math.floor(rand() * Number(m.len))));
+      for (let i = 0; i < 120; i++) probes.push(BigInt(Math.floor(rand() * 2 ** 32)));
+      // past the table: the upper half's hole on sign-extended tables, else above the top
+      probes.push(c.feature(PT_FEAT_SIGN_EXTEND) ? 1n << BigInt(c.maxVaszLg2 - 1) : 1n << 63n);
+      let mapped = 0;
+      try {
+        for (const iova of probes) {
+          const w = walkImage(t.fmt, params, image, c.topTable, c.topLevel, iova);
+          let want: bigint | string;
+          try {
+            want = BigInt(t.iovaToPhys(iova));
+          } catch (e) {
+            if (!isPtError(e)) throw e;
+            want = e.code;
+          }
+          if (typeof want === 'string') {
+            expect(w.fault?.code, `${iova.toString(16)}`).toBe(want);
+          } else if (want === 0n) {
+            expect(w.fault?.code, `${iova.toString(16)}`).toBe('ENOENT');
+          } else {
+            mapped++;
+            expect(w.fault, `${iova.toString(16)}`).toBeUndefined();
+            expect(w.oa, `${iova.toString(16)}`).toBe(want);
+            const leaf = w.levels.at(-1)!.leaf!;
+            // the last map over the IOVA set its prot (later maps over it fail)
+            const m = maps.find((x, i) => (runner.records[i]!.result as { err: unknown }).err === 0 && x.iova <= iova && iova < x.iova + x.len);
+            if (m !== undefined) expect(leaf.prot! & (IOMMU_READ | IOMMU_WRITE), `${iova.toString(16)}`).toBe(m.prot);
+            expect(w.levels.length).toBe(c.topLevel - w.levels.at(-1)!.level + 1);
+          }
+        }
+        if (t.fmt.hasWriteDirty && (runner.records[0]!.result as { err: unknown }).err === 0) {
+          expect(walkImage(t.fmt, params, image, c.topTable, c.topLevel, dirtyAt).levels.at(-1)!.leaf!.dirty).toBe(true);
+        }
+      } finally {
+        image.close();
+      }
+      expect(mapped).toBeGreaterThan(60);
+    });
+  }
+});
+
+describe('genpt walk', () => {
+  const dir = tempDir('walk-cli');
+  const script = writeJson(dir, 's.json', {
+    format: 'x86_64',
+    steps: [
+      { op: 'map', iova: '0x200000', paddr: '0x40000000', len: '0x200000', prot: 'READ' },
+      { op: 'map', iova: '0xffff800000001000', paddr: '0x81234000', len: '0x1000', prot: 'READ|WRITE' },
+    ],
+  });
+  const image = path.join(dir, 'mem.bin');
+  const made = genpt(['run', script, '--image', image]);
+  const args = walkArgsFrom(made.stdout);
+
+  it('run --image writes the table memory and says how to walk it', () => {
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/^image: .*mem\.bin, 0x[0-9a-f]+ bytes from PA 0x10000000000; top level 3 table at 0x[0-9a-f]+$/m);
+    expect(args).toMatchObject({ format: 'x86_64', config: 'sext-48', base: '0x10000000000', topLevel: '3' });
+  });
+
+  it('prints each level and the OA (decimal IOVA accepted)', () => {
+    const r = genpt(walkArgv(args, image, String(0x201234)));
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^walk 0x201234: x86_64 \(config sext-48\), level 3 top at 0x10000000000 spanning 48 VA bits/);
+    expect(lines[1]).toMatch(/^L3 table 0x10000000000 \[0\] +entry @0x10000000000 = 0x[0-9a-f]+ +table -> 0x[0-9a-f]+$/);
+    expect(lines[2]).toMatch(/^L2 table 0x[0-9a-f]+ \[0\] .* table -> /);
+    expect(lines[3]).toMatch(/^L1 table 0x[0-9a-f]+ \[1\] +entry @0x[0-9a-f]+8 = 0x400000a5 +leaf 2M at OA 0x40000000 r-$/);
+    expect(lines[4]).toBe('oa 0x40001234');
+  });
+
+  it('walks the sign-extended upper half', () => {
+    const r = genpt(walkArgv(args, image, '0xffff800000001abc'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^L3 table 0x10000000000 \[256\] /m);
+    expect(r.stdout).toMatch(/leaf 4K at OA 0x81234000 rw$/m);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('oa 0x81234abc');
+  });
+
+  it('--json gives the levels and the OA', () => {
+    const r = genpt([...walkArgv(args, image, '0x3fffff'), '--json']);
+    expect(r.status).toBe(0);
+    const w = JSON.parse(r.stdout) as { oa: string; levels: Array<{ level: number; kind: string; sizeLg2?: number; protText?: string }> };
+    expect(w.oa).toBe('0x401fffff');
+    expect(w.levels.map((l) => [l.level, l.kind])).toEqual([[3, 'table'], [2, 'table'], [1, 'leaf']]);
+    expect(w.levels[2]).toMatchObject({ sizeLg2: 21, protText: 'r-' });
+  });
+
+  it('a fault prints the reason and exits 1: not mapped, outside the table, a table outside the image', () => {
+    const miss = genpt(walkArgv(args, image, '0x400000'));
+    expect(miss.status).toBe(1);
+    expect(miss.stdout).toMatch(/^L1 table .* \[2\] .* = 0x0 +empty$/m);
+    expect(miss.stdout).toMatch(/^fault: ENOENT: IOVA 0x400000 is not mapped: the level 1 entry at index 2 is empty$/m);
+    expect(miss.stderr).toBe('genpt: ENOENT: translation of 0x400000 faulted at level 1\n');
+    const hole = genpt(walkArgv(args, image, '0x800000000000'));
+    expect(hole.status).toBe(1);
+    expect(hole.stdout).toMatch(/^fault: ERANGE: IOVA 0x800000000000 is outside what a level 3 top translates \(48 VA bits, sign-extended\)$/m);
+    // Point the top's first entry at a table beyond the image: P|RW|U|A and an address.
+    const bytes = readFileSync(image);
+    const rootOff = Number(BigInt(args.root) - BigInt(args.base));
+    bytes.writeBigUInt64LE(0x7000000000n | 0x27n, rootOff);
+    const bad = path.join(dir, 'bad.bin');
+    writeFileSync(bad, bytes);
+    const ef = genpt(walkArgv(args, bad, '0x200000'));
+    expect(ef.status).toBe(1);
+    expect(ef.stdout).toMatch(/^fault: EFAULT: the level 3 entry points to a table at 0x7000000000, outside the image$/m);
+  });
+
+  it('refuses bad arguments: exit 2 with EINVAL, ENOENT for a missing image', () => {
+    const base = (over: Record<string, string>): string[] => {
+      const a = { ...args, ...over };
+      const argv = walkArgv(a, over.image ?? image, over.iova ?? '0x1000');
+      return argv;
+    };
+    const bad = (argv: string[], code: string, re: RegExp) => {
+      const r = genpt(argv);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^genpt: ${code}: `));
+      expect(r.stderr).toMatch(re);
+      expect(r.stdout).toBe('');
+    };
+    bad(base({ image: path.join(dir, 'nope.bin') }), 'ENOENT', /image .*nope\.bin does not exist/);
+    bad(base({ image: dir }), 'EINVAL', /is not a file/);
+    bad(base({ root: '0x20000000000' }), 'EINVAL', /--root 0x20000000000 is outside the image \[0x10000000000, 0x1000000[0-9a-f]{4}\)/);
+    bad(base({ base: '0' }), 'EINVAL', /--root 0x10000000000 is outside the image \[0x0, /);
+    bad(base({ root: '0x10000000008' }), 'EINVAL', /--root 0x10000000008 is not 4K aligned/);
+    bad(base({ base: '0x10000000004' }), 'EINVAL', /--base 0x10000000004 is not 8-byte aligned/);
+    bad(base({ iova: 'banana' }), 'EINVAL', /--iova "banana" is not a hex or decimal number/);
+    bad(base({ iova: '0x1_0000_0000_0000_0000' }), 'EOVERFLOW', /--iova/);
+    bad(base({ topLevel: '7' }), 'EINVAL', /--top-level must be an integer 0\.\.4, got "7"/);
+    bad(base({ format: 'ppc' }), 'EINVAL', /unknown format "ppc"/);
+    bad(base({ config: 'nope' }), 'EINVAL', /x86_64 has no config "nope"/);
+    bad(['walk', '--image', image, '--root', args.root], 'EINVAL', /--iova is required/);
+    bad(['walk', '--root', '0', '--iova', '0'], 'EINVAL', /--image is required/);
+    bad(['walk', '--format', 'x86_64', '--image', image, '--iova', '0'], 'EINVAL', /--root is required/);
+    const empty = path.join(dir, 'empty.bin');
+    writeFileSync(empty, '');
+    bad(base({ image: empty }), 'EINVAL', /image .*empty\.bin is empty/);
+  });
+});
