@@ -17,7 +17,8 @@ export interface OutputFiles {
 export function walkCommand(runner: ScriptRunner, image: string): string {
   const t = runner.table!;
   const mem = t.common.mem;
-  const cfg = runner.config.name;
+  // A config given inline on stdin has no name to pass on.
+  const cfg = runner.config.name === 'script' ? 'CONFIG.json' : runner.config.name;
   return `genpt walk --format ${runner.gf.name} --config ${cfg} --image ${image} --base ${hx(mem.basePa)} --root ${hx(t.common.topTable)} --top-level ${t.common.topLevel} --iova IOVA`;
 }
 

@@ -1,7 +1,7 @@
 /** Choosing the format and config a command runs with: flags, then the script, then defaults. */
-import type { GoldenFormat } from '@genpt/kunit-port';
+import { jsonEqual, type GoldenFormat } from '@genpt/kunit-port';
 import { defaultFormatName, findFormat } from './args.js';
-import { normaliseConfig, resolveConfig, type NamedConfig } from './configs.js';
+import { configNames, normaliseConfig, resolveConfig, type NamedConfig } from './configs.js';
 import { ScriptRunner } from './runner.js';
 import { parseScript, type Script } from './script.js';
 
@@ -28,8 +28,11 @@ export function chooseSetup(flags: SetupFlags, script?: Script, scriptFile?: str
   } else if (typeof script.config === 'string') {
     config = resolveConfig(gf, script.config);
   } else {
-    // Named by its file: genpt walk --config takes a file holding a config.
-    config = { name: scriptFile ?? 'script', config: normaliseConfig(gf, script.config, 'script config') };
+    const own = normaliseConfig(gf, script.config, 'script config');
+    // A golden config by its name (a trace's is one), else by the file
+    // holding it: genpt walk --config takes either.
+    const golden = configNames(gf.name).find((n) => jsonEqual(resolveConfig(gf, n).config, own));
+    config = { name: golden ?? scriptFile ?? 'script', config: own };
   }
   return { gf, config };
 }

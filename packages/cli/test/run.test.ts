@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { findGoldenFiles, goldenDir, jsonEqual, type GoldenTrace } from '@genpt/kunit-port';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,27 @@ describe('genpt run', () => {
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(56);
+  });
+
+  it('names a golden trace\'s config by its golden name; --json with --image/--html keeps stdout JSON', () => {
+    const dir = tempDir('run-files');
+    const file = path.join(goldenDir, 'x86_64', 'sext-57--dirty.json');
+    const text = genpt(['run', file]);
+    expect(text.stdout).toMatch(/^genpt run: sext-57\/dirty: x86_64 \(config sext-57\), top level 4, /);
+    // Traces end with deinit, which leaves no table to write: drop it.
+    const trace = JSON.parse(readFileSync(file, 'utf8')) as GoldenTrace;
+    const live = writeJson(dir, 'live.json', { ...trace, steps: trace.steps.filter((x) => x.op !== 'deinit') });
+    expect(genpt(['run', file, '--image', path.join(dir, 'gone.bin')])).toMatchObject({ status: 1, stderr: expect.stringContaining('ENODEV') });
+    const image = path.join(dir, 'm.bin');
+    const html = path.join(dir, 'm.html');
+    const r = genpt(['run', live, '--json', '--image', image, '--html', html]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'sext-57/dirty' });
+    expect(r.stderr).toMatch(/^image: .*m\.bin, 0x[0-9a-f]+ bytes from PA 0x10000000000; top level 4 table at 0x[0-9a-f]+$/m);
+    expect(r.stderr).toMatch(/^decode with: genpt walk --format x86_64 --config sext-57 --image .*m\.bin --base 0x10000000000 --root 0x[0-9a-f]+ --top-level 4 --iova IOVA$/m);
+    expect(r.stderr).toMatch(/^html: .*m\.html$/m);
+    expect(statSync(image).size % 4096).toBe(0);
+    expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/);
   });
 
   it('a table that fails to initialise is an op failure (exit 1); --json still writes the trace', () => {
