@@ -155,6 +155,27 @@ describe('genpt walk', () => {
     expect(ef.stdout).toMatch(/^fault: EFAULT: the level 3 entry points to a table at 0x7000000000, outside the image$/m);
   });
 
+  it('AMDv1: a top that grew, a contiguous entry and a dirty one', () => {
+    const amd = writeJson(dir, 'amd.json', [
+      { op: 'map', iova: '0x8000010000', paddr: '0x50010000', len: '0x10000', prot: 'rw' },
+      { op: 'set_dirty', iova: '0x8000013000' },
+    ]);
+    const img = path.join(dir, 'amd.bin');
+    const made = genpt(['run', amd, '--image', img]);
+    expect(made.stdout).toMatch(/driver: change_top, the top grows to level 3/);
+    const a = walkArgsFrom(made.stdout);
+    expect(a).toMatchObject({ format: 'amdv1', config: 'host-l6', topLevel: '3' });
+    const r = genpt(walkArgv(a, img, '0x800001abcd'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^L3 table 0x[0-9a-f]+ \[1\] /m);
+    expect(r.stdout).toMatch(/^L0 table 0x[0-9a-f]+ \[26\] .* leaf 64K \(contiguous, 16 items\) at OA 0x50010000 rw dirty$/m);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('oa 0x5001abcd');
+    // the config's starting level is 2: the grown table decodes wrongly without --top-level
+    const stale = genpt(walkArgv({ ...a, topLevel: '2' }, img, '0x800001abcd'));
+    expect(stale.status).toBe(1);
+    expect(stale.stdout).toMatch(/^fault: ERANGE: IOVA 0x800001abcd is outside what a level 2 top translates \(39 VA bits\)$/m);
+  });
+
   it('refuses bad arguments: exit 2 with EINVAL, ENOENT for a missing image', () => {
     const base = (over: Record<string, string>): string[] => {
       const a = { ...args, ...over };
