@@ -37,7 +37,7 @@ import type { AmdIommuDriver } from './driver.js';
 import { devUpdateDte, setDteEntry, type Amdv1PtInfo } from './dte.js';
 import { deviceFlushDte, domainFlushAll, domainFlushComplete, domainFlushPages } from './flush.js';
 import { destroyGcr3Table, initGcr3Table } from './gcr3.js';
-import { PAGE_MODE_5_LEVEL } from './types.js';
+import { DEV_TABLE_ENTRY_SIZE, DTE_FLAG_HAD, PAGE_MODE_5_LEVEL } from './types.js';
 
 export type PdMode = 'v1' | 'v2';
 
@@ -154,9 +154,10 @@ export class ProtectionDomain {
   /**
    * amd_iommu_change_top(): point every attached device at the new top
    * (root and mode passed in: the table publishes its new top only after
-   * this returns), then flush the DTEs and wait. Called with the lock held.
+   * this returns), then flush the DTEs and wait. Called by iommupt with the
+   * lock held.
    */
-  private changeTop(topPaddr: number, topLevel: number): void {
+  changeTop(topPaddr: number, topLevel: number): void {
     if (!this.lock.held) throw new Error('change_top without the domain lock');
     for (const dev of this.devList) setDteEntry(dev.iommu, dev, topPaddr, topLevel);
     for (const dev of this.devList) deviceFlushDte(dev);
@@ -269,9 +270,9 @@ export class ProtectionDomain {
       if (this.dirtyTracking === enable) return;
       let flush = false;
       for (const dev of this.devList) {
-        const pa = dev.iommu.devTable + dev.devid * 32;
+        const pa = dev.iommu.devTable + dev.devid * DEV_TABLE_ENTRY_SIZE;
         const w0 = dev.iommu.mem.read32(pa);
-        dev.iommu.mem.write32(pa, enable ? w0 | (3 << 7) : w0 & ~(3 << 7));
+        dev.iommu.mem.write32(pa, enable ? w0 | DTE_FLAG_HAD : w0 & ~DTE_FLAG_HAD);
         deviceFlushDte(dev);
         flush = true;
       }
