@@ -1,0 +1,191 @@
+/**
+ * Mock devices and their attachment (drivers/iommu/iommufd/device.c and the
+ * selftest's MOCK_DOMAIN ops): a device bound to iommufd attaches to a HWPT,
+ * or to an IOAS, where it shares any automatic HWPT whose domain accepts it
+ * and otherwise gets a new one. Replacing moves it; the last device leaving
+ * an automatic HWPT destroys it.
+ */
+import { fail, errnoOf } from './errors.js';
+import { allocMockDomain, HwptPaging, type HwptUserData } from './hwpt.js';
+import type { IommufdIoas } from './ioas.js';
+import { IommufdObject, type ObjectTable } from './objects.js';
+import { MOCK_FLAGS_DEVICE_NO_DIRTY, MOCK_FLAGS_DEVICE_PASID } from './uapi.js';
+
+/** struct mock_dev */
+export class MockDev {
+  readonly flags: number;
+
+  constructor(flags: number) {
+    if (flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID)) fail('EINVAL', 'unknown device flags');
+    this.flags = flags;
+  }
+
+  /** mock_domain_nop_attach(): a device that cannot track dirty pages refuses a dirty-tracking domain. */
+  attach(hwpt: HwptPaging): void {
+    if (hwpt.domain.hasDirtyOps && this.flags & MOCK_FLAGS_DEVICE_NO_DIRTY) fail('EINVAL', 'device cannot track dirty pages');
+  }
+
+  /** mock_domain_capable(IOMMU_CAP_DIRTY_TRACKING) */
+  get dirtyCapable(): boolean {
+    return !(this.flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+  }
+}
+
+/** struct iommufd_device: a bound device (the id user space allocates HWPTs with). */
+export class IommufdDevice extends IommufdObject {
+  readonly type = 'device' as const;
+  readonly dev: MockDev;
+  readonly objects: ObjectTable;
+  /** The HWPT attached for IOMMU_NO_PASID. */
+  hwpt: HwptPaging | null = null;
+
+  constructor(objects: ObjectTable, dev: MockDev) {
+    super();
+    this.objects = objects;
+    this.dev = dev;
+    // The binding driver holds a reference until unbind.
+    this.users++;
+  }
+
+  destroy(): void {
+    // Unbind happens through the selftest object; nothing else to release.
+  }
+
+  /** iommufd_hw_pagetable_attach() */
+  private attachHwpt(hwpt: HwptPaging): void {
+    if (this.hwpt !== null) fail(this.hwpt === hwpt ? 'EBUSY' : 'EINVAL', 'device already attached');
+    this.dev.attach(hwpt);
+    this.hwpt = hwpt;
+    hwpt.users++;
+    this.users++;
+  }
+
+  /** iommufd_device_do_replace(): returns the HWPT it left, for the caller to put. */
+  private replaceHwpt(hwpt: HwptPaging): HwptPaging | null {
+    const old = this.hwpt;
+    if (old === null) fail('EINVAL', 'device is not attached');
+    if (old === hwpt) return null;
+    this.dev.attach(hwpt);
+    this.hwpt = hwpt;
+    hwpt.users++;
+    return old;
+  }
+
+  /** iommufd_hw_pagetable_put(): the last user of an automatic HWPT destroys it. */
+  private putHwpt(hwpt: HwptPaging): void {
+    if (hwpt.autoDomain) this.objects.putAndTryDestroy(hwpt);
+    else hwpt.users--;
+  }
+
+  /**
+   * iommufd_device_auto_get_domain(): reuse an automatic HWPT of the IOAS
+   * that takes the device (EINVAL means "not compatible, try the next"),
+   * else make one. Returns the HWPT id.
+   */
+  private autoGetDomain(ioas: IommufdIoas, replace: boolean): number {
+    for (const hwpt of [...ioas.hwptList]) {
+      if (!hwpt.autoDomain) continue;
+      try {
+        if (replace) {
+          const old = this.replaceHwpt(hwpt);
+          if (old) this.putHwpt(old);
+        } else {
+          this.attachHwpt(hwpt);
+        }
+        return hwpt.id;
+      } catch (e) {
+        if (errnoOf(e) === 'EINVAL') continue;
+        throw e;
+      }
+    }
+    const hwpt = this.objects.alloc(new HwptPaging(ioas, allocMockDomain(this.dev, 0, null), 0));
+    try {
+      // Attaching proper creates the domain before filling it.
+      if (!replace) this.attachHwpt(hwpt);
+      try {
+        hwpt.link();
+      } catch (e) {
+        if (!replace) this.detachHwpt();
+        throw e;
+      }
+      if (replace) {
+        const old = this.replaceHwpt(hwpt);
+        if (old) this.putHwpt(old);
+      }
+    } catch (e) {
+      this.objects.abort(hwpt);
+      throw e;
+    }
+    hwpt.autoDomain = true;
+    this.objects.finalize(hwpt);
+    return hwpt.id;
+  }
+
+  /** iommufd_device_change_pt(): attach (or replace) to a HWPT or an IOAS id; returns the HWPT id. */
+  changePt(ptId: number, replace: boolean): number {
+    const obj = this.objects.get(ptId);
+    if (obj instanceof HwptPaging) {
+      if (replace) {
+        const old = this.replaceHwpt(obj);
+        if (old) this.putHwpt(old);
+      } else {
+        this.attachHwpt(obj);
+      }
+      return obj.id;
+    }
+    if (obj.type === 'ioas') return this.autoGetDomain(obj as IommufdIoas, replace);
+    fail('EINVAL', 'not an IOAS or HWPT');
+  }
+
+  /** iommufd_hw_pagetable_detach() without the put. */
+  private detachHwpt(): HwptPaging | null {
+    const hwpt = this.hwpt;
+    if (hwpt === null) return null;
+    this.hwpt = null;
+    this.users--;
+    return hwpt;
+  }
+
+  /** iommufd_device_detach() */
+  detach(): void {
+    const hwpt = this.detachHwpt();
+    if (hwpt !== null) this.putHwpt(hwpt);
+  }
+
+  /** IOMMU_HWPT_ALLOC on an IOAS for this device. */
+  allocHwpt(ioas: IommufdIoas, flags: number, userData: HwptUserData | null): HwptPaging {
+    const hwpt = this.objects.alloc(new HwptPaging(ioas, allocMockDomain(this.dev, flags, userData), flags));
+    try {
+      hwpt.link();
+    } catch (e) {
+      this.objects.abort(hwpt);
+      throw e;
+    }
+    return hwpt;
+  }
+}
+
+/**
+ * The selftest object MOCK_DOMAIN returns as stdev_id: owns the mock device
+ * and its binding; destroying it detaches and unbinds.
+ */
+export class SelftestDevice extends IommufdObject {
+  readonly type = 'selftest' as const;
+  idev: IommufdDevice | null = null;
+  readonly objects: ObjectTable;
+
+  constructor(objects: ObjectTable) {
+    super();
+    this.objects = objects;
+  }
+
+  destroy(): void {
+    const idev = this.idev;
+    if (idev === null) return;
+    idev.detach();
+    // iommufd_device_unbind(): drop the driver's reference and remove the device object.
+    idev.users--;
+    this.objects.remove(idev.id);
+    this.idev = null;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * struct iopt_pages: the user memory one IOAS_MAP (or MAP_FILE) call refers
+ * to, shared by every area made from it (copies included). A page index is
+ * pinned once, when its first holder needs it (an area whose domains hold the
+ * pfns, or an access), and unpinned when the last lets go; every domain and
+ * access sees that same pfn, as the kernel reads pfns back from the storage
+ * domain or the pinned xarray rather than pinning again.
+ */
+import { fail } from './errors.js';
+import type { MemFile, Mm } from './mm.js';
+import { PAGE_SIZE } from './uapi.js';
+
+export type PagesSource =
+  | { type: 'user'; mm: Mm; /** page-aligned user VA of index 0 */ uptr: number }
+  | { type: 'file'; file: MemFile; /** file byte offset of index 0 */ start: number };
+
+interface Pinned {
+  pfn: number;
+  holders: number;
+}
+
+export class IoptPages {
+  readonly source: PagesSource;
+  readonly npages: number;
+  readonly writable: boolean;
+  private readonly pinned = new Map<number, Pinned>();
+  /** kref: areas (and in-flight copies) using these pages. */
+  refs = 1;
+
+  private constructor(source: PagesSource, npages: number, writable: boolean) {
+    this.source = source;
+    this.npages = npages;
+    this.writable = writable;
+  }
+
+  /** iopt_alloc_user_pages(): uptr may be unaligned; returns pages and the start byte. */
+  static user(mm: Mm, uptr: number, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
+    if (length === 0n || length > BigInt(Number.MAX_SAFE_INTEGER) - BigInt(PAGE_SIZE)) fail('EINVAL', 'length');
+    const len = Number(length);
+    if (!Number.isSafeInteger(uptr + len)) fail('EOVERFLOW', 'user VA + length');
+    const down = uptr - (uptr % PAGE_SIZE);
+    const startByte = uptr - down;
+    const npages = Math.ceil((len + startByte) / PAGE_SIZE);
+    return { pages: new IoptPages({ type: 'user', mm, uptr: down }, npages, writable), startByte };
+  }
+
+  /** iopt_alloc_file_pages(). */
+  static file(file: MemFile, start: number, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
+    if (length === 0n || length > BigInt(Number.MAX_SAFE_INTEGER) - BigInt(PAGE_SIZE)) fail('EINVAL', 'length');
+    const startByte = start % PAGE_SIZE;
+    const npages = Math.ceil((Number(length) + startByte) / PAGE_SIZE);
+    return { pages: new IoptPages({ type: 'file', file, start: start - startByte }, npages, writable), startByte };
+  }
+
+  /** The pfn of a pinned index (what a storage domain or the xarray would hand back). */
+  pinnedPfn(index: number): number | undefined {
+    return this.pinned.get(index)?.pfn;
+  }
+
+  /** Pin the pages of [start, last] from their source (pfn_reader_user_pin). */
+  private pinSource(start: number, last: number): number[] {
+    const n = last - start + 1;
+    const src = this.source;
+    if (src.type === 'user') {
+      // The mm that made the mapping may be gone (mmget_not_zero fails).
+      if (src.mm.dead) fail('EFAULT', 'the mm that owns these pages has exited');
+      return src.mm.pinUserPages(src.uptr + start * PAGE_SIZE, n, this.writable);
+    }
+    // memfd_pin_folios() refuses a range past the end of the file.
+    const first = src.start + start * PAGE_SIZE;
+    if (first + n * PAGE_SIZE > src.file.size) fail('EINVAL', 'range past the end of the file');
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const pfn = src.file.getPage(first / PAGE_SIZE + i);
+      src.file.phys.pin(pfn);
+      out.push(pfn);
+    }
+    return out;
+  }
+
+  /**
+   * Become a holder of [start, last]: pin what is not pinned yet. All or
+   * nothing; returns the pfns.
+   */
+  acquire(start: number, last: number): number[] {
+    if (start < 0 || last >= this.npages || last < start) throw new Error('page index range out of bounds');
+    // Pin each run of not-yet-pinned indexes from the source.
+    const fresh: Array<[number, number[]]> = [];
+    try {
+      let i = start;
+      while (i <= last) {
+        if (this.pinned.has(i)) {
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j + 1 <= last && !this.pinned.has(j + 1)) j++;
+        fresh.push([i, this.pinSource(i, j)]);
+        i = j + 1;
+      }
+    } catch (e) {
+      for (const [, pfns] of fresh) for (const pfn of pfns) this.physOf().unpin(pfn);
+      throw e;
+    }
+    for (const [first, pfns] of fresh) pfns.forEach((pfn, k) => this.pinned.set(first + k, { pfn, holders: 0 }));
+    const out: number[] = [];
+    for (let i = start; i <= last; i++) {
+      const p = this.pinned.get(i)!;
+      p.holders++;
+      out.push(p.pfn);
+    }
+    return out;
+  }
+
+  /** Stop holding [start, last]; the last holder unpins. */
+  release(start: number, last: number): void {
+    for (let i = start; i <= last; i++) {
+      const p = this.pinned.get(i);
+      if (p === undefined || p.holders <= 0) throw new Error(`release of unheld page index ${i}`);
+      if (--p.holders === 0) {
+        this.physOf().unpin(p.pfn);
+        this.pinned.delete(i);
+      }
+    }
+  }
+
+  private physOf() {
+    return this.source.type === 'user' ? this.source.mm.phys : this.source.file.phys;
+  }
+
+  /** Indexes pinned right now (for leak checks). */
+  get pinnedCount(): number {
+    return this.pinned.size;
+  }
+
+  /**
+   * iopt_pages_rw_access(): copy to/from the bytes [startByte, startByte +
+   * length) of these pages. The fast path uses the owner's address space
+   * directly; another process (or the test's slow-path flag) goes through the
+   * pinned pfns, pinning temporarily where nothing holds them.
+   */
+  rw(current: Mm, startByte: number, data: Uint8Array, dataOffset: number, length: number, write: boolean, slowPath: boolean): void {
+    if (write && !this.writable) fail('EPERM', 'pages are not writable');
+    const src = this.source;
+    if (src.type === 'user' && !slowPath && current === src.mm) {
+      if (write) src.mm.write(src.uptr + startByte, data.subarray(dataOffset, dataOffset + length));
+      else data.set(src.mm.read(src.uptr + startByte, length), dataOffset);
+      return;
+    }
+    const phys = this.physOf();
+    let done = 0;
+    while (done < length) {
+      const byte = startByte + done;
+      const index = Math.floor(byte / PAGE_SIZE);
+      const off = byte % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, length - done);
+      const pfn = this.acquire(index, index)[0]!;
+      try {
+        if (write) phys.write(pfn, off, data, dataOffset + done, n);
+        else phys.read(pfn, off, data, dataOffset + done, n);
+      } finally {
+        this.release(index, index);
+      }
+      done += n;
+    }
+  }
+}
