@@ -367,9 +367,31 @@ export class IommufdCtx {
   /** MOCK_DOMAIN_REPLACE: move the device to another IOAS or HWPT; returns the HWPT id. */
   testMockDomainReplace(stdevId: number, ptId: number): number {
     this.live();
+    return this.selftestIdev(stdevId).changePt(ptId, true);
+  }
+
+  /** PASID_ATTACH: attach a PASID of the mock device to an IOAS or HWPT; returns the HWPT id. */
+  testPasidAttach(stdevId: number, pasid: number, ptId: number): number {
+    this.live();
+    return this.selftestIdev(stdevId).changePt(ptId, false, pasid);
+  }
+
+  /** PASID_REPLACE */
+  testPasidReplace(stdevId: number, pasid: number, ptId: number): number {
+    this.live();
+    return this.selftestIdev(stdevId).changePt(ptId, true, pasid);
+  }
+
+  /** PASID_DETACH */
+  testPasidDetach(stdevId: number, pasid: number): void {
+    this.live();
+    this.selftestIdev(stdevId).detach(pasid);
+  }
+
+  private selftestIdev(stdevId: number): IommufdDevice {
     const sobj = this.objects.get<SelftestDevice>(stdevId, 'selftest');
     if (sobj.idev === null) fail('EINVAL', 'not a device');
-    return sobj.idev.changePt(ptId, true);
+    return sobj.idev;
   }
 
   /**

@@ -9,11 +9,13 @@ import {
   IOMMU_HW_CAP_DIRTY_TRACKING,
   IOMMU_HW_INFO_TYPE_DEFAULT,
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+  IOMMU_HWPT_ALLOC_PASID,
   IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
   IOMMU_OPTION_HUGE_PAGES,
   IOMMU_OPTION_OP_SET,
   MOCK_APERTURE_START,
   MOCK_FLAGS_DEVICE_NO_DIRTY,
+  MOCK_FLAGS_DEVICE_PASID,
   MOCK_HUGE_PAGE_SIZE,
   MOCK_IOMMUPT_DEFAULT,
   MOCK_IOMMUPT_HUGE,
@@ -23,6 +25,7 @@ import {
   HUGEPAGE_SIZE,
   PAGE_SIZE,
   describeFixture,
+  expectErrno,
   openIommufd,
   teardownIommufd,
   testCmdGetHwInfo,
@@ -119,6 +122,29 @@ TEST_F('set_dirty_tracking', (self) => {
   const stddevId = testCmdMockDomain(self, hwptId).stdevId;
   testCmdSetDirtyTracking(self, hwptId, true);
   testCmdSetDirtyTracking(self, hwptId, false);
+  testIoctlDestroy(self, stddevId);
+  testIoctlDestroy(self, hwptId);
+});
+
+TEST_F('pasid_set_dirty_tracking', (self) => {
+  const pasid = 100;
+  let devFlags = MOCK_FLAGS_DEVICE_PASID;
+
+  // Regular case
+  const hwptId = testCmdHwptAlloc(self, self.idevId, self.ioasId, IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+  let stddevId = testCmdMockDomain(self, hwptId, devFlags).stdevId;
+  expect(self.fd.testPasidAttach(stddevId, pasid, hwptId)).toBe(hwptId);
+  testCmdSetDirtyTracking(self, hwptId, true);
+  testCmdSetDirtyTracking(self, hwptId, false);
+  self.fd.testPasidDetach(stddevId, pasid);
+  testIoctlDestroy(self, stddevId);
+
+  // IOMMU device does not support dirty tracking
+  devFlags |= MOCK_FLAGS_DEVICE_NO_DIRTY;
+  const ioasId = testIoctlIoasAlloc(self);
+  stddevId = testCmdMockDomain(self, ioasId, devFlags).stdevId;
+  expectErrno('EINVAL', () => self.fd.testPasidAttach(stddevId, pasid, hwptId));
+
   testIoctlDestroy(self, stddevId);
   testIoctlDestroy(self, hwptId);
 });
