@@ -21,4 +21,5 @@ export * from './device.js';
 export * from './access.js';
 export * from './dirty.js';
 export * from './vfio-compat.js';
+export * from './dmabuf.js';
 export * from './iommufd.js';

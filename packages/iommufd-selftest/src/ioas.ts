@@ -4,6 +4,7 @@
  * restrict allocation to allowed ranges, and the huge pages option.
  */
 import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from '@genpt/pt-core';
+import { DmaBuf } from './dmabuf.js';
 import { fail } from './errors.js';
 import type { HwptPaging } from './hwpt.js';
 import { spans, type IntervalNode } from './interval.js';
@@ -53,7 +54,7 @@ function mapCommon(ioas: IommufdIoas, elm: IoptPagesElm, length: bigint, flags: 
   try {
     return ioas.iopt.mapPages([elm], length, flags & IOMMU_IOAS_MAP_FIXED_IOVA ? iova : undefined, convIommuProt(flags));
   } catch (e) {
-    elm.pages.refs--;
+    elm.pages.put();
     throw e;
   }
 }
@@ -69,14 +70,22 @@ export function ioasMap(ioas: IommufdIoas, mm: Mm, flags: number, userVa: number
   return mapCommon(ioas, { pages, startByte, length: Number(len) }, len, flags, at);
 }
 
-/** IOMMU_IOAS_MAP_FILE: map a memfd range. */
-export function ioasMapFile(ioas: IommufdIoas, file: MemFile, flags: number, start: number, length: number | bigint, iova: number | bigint = 0): bigint {
+/** IOMMU_IOAS_MAP_FILE: map a memfd range, or import a dma-buf. */
+export function ioasMapFile(
+  ioas: IommufdIoas,
+  file: MemFile | DmaBuf,
+  flags: number,
+  start: number,
+  length: number | bigint,
+  iova: number | bigint = 0,
+): bigint {
   const len = u64(length, 'length');
   const at = u64(iova, 'iova');
   checkMapArgs(flags, at, len);
   if (len === 0n) fail('EINVAL', 'length 0');
   if (lastOf(BigInt(start), len) === undefined) fail('EOVERFLOW', 'start + length');
-  const { pages, startByte } = IoptPages.file(file, start, len, (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0);
+  const writable = (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0;
+  const { pages, startByte } = file instanceof DmaBuf ? IoptPages.dmabuf(file, start, len, writable) : IoptPages.file(file, start, len, writable);
   return mapCommon(ioas, { pages, startByte, length: Number(len) }, len, flags, at);
 }
 
@@ -116,7 +125,7 @@ export function ioasCopy(
     const iova = dst.iopt.mapPages(list, len, flags & IOMMU_IOAS_MAP_FIXED_IOVA ? to : undefined, convIommuProt(flags));
     return iova;
   } catch (e) {
-    for (const elm of list) elm.pages.refs--;
+    for (const elm of list) elm.pages.put();
     throw e;
   }
 }

@@ -7,6 +7,7 @@
  */
 import { SelftestAccess, IommufdAccess } from './access.js';
 import { IommufdDevice, MockDev, SelftestDevice } from './device.js';
+import { DmaBuf } from './dmabuf.js';
 import { readAndClearDirtyData, setDirtyTracking, testDirty, UserIovaBitmap } from './dirty.js';
 import { fail } from './errors.js';
 import { HwptPaging, type HwptUserData } from './hwpt.js';
@@ -176,8 +177,8 @@ export class IommufdCtx {
     return ioasMap(this.ioas(ioasId), this.current, flags, userVa, length, iova);
   }
 
-  /** IOMMU_IOAS_MAP_FILE */
-  ioasMapFile(ioasId: number, flags: number, file: MemFile, start: number, length: number | bigint, iova: number | bigint = 0): bigint {
+  /** IOMMU_IOAS_MAP_FILE: a memfd, or a dma-buf from testDmabufGet(). */
+  ioasMapFile(ioasId: number, flags: number, file: MemFile | DmaBuf, start: number, length: number | bigint, iova: number | bigint = 0): bigint {
     this.live();
     return ioasMapFile(this.ioas(ioasId), file, flags, start, length, iova);
   }
@@ -515,6 +516,18 @@ export class IommufdCtx {
     this.live();
     const hwpt = this.hwptPaging(hwptId);
     return testDirty(hwpt.domain, this.current, u64(iova), u64(length), u64(pageSize), uptr);
+  }
+
+  /** DMABUF_GET: a dma-buf of len bytes (rounded up to pages, at most 512 pages). */
+  testDmabufGet(len: number): DmaBuf {
+    this.live();
+    return new DmaBuf(this.current.phys, len);
+  }
+
+  /** DMABUF_REVOKE */
+  testDmabufRevoke(dmabuf: DmaBuf, revoked: boolean): void {
+    this.live();
+    dmabuf.revoke(revoked);
   }
 
   /* ---- close ---- */

@@ -5,7 +5,7 @@
  * go; every attached domain holds exactly the areas' mappings, so adding a
  * domain fills it from the areas and adding an area fills every domain.
  */
-import { IOMMU_WRITE } from '@genpt/pt-core';
+import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_WRITE } from '@genpt/pt-core';
 import { IoptArea } from './area.js';
 import { fail, IommufdError } from './errors.js';
 import { IntervalList, spans, type IntervalNode } from './interval.js';
@@ -106,6 +106,7 @@ export class IoPagetable {
     if (dstIova === undefined) {
       const e = list[0]!;
       const src = e.pages.source;
+      // The IOVA keeps the alignment of the user address (or file / dma-buf offset).
       const addr = BigInt(e.startByte + (src.type === 'user' ? src.uptr : src.start));
       iova = this.allocIova(addr, length);
     } else {
@@ -151,7 +152,9 @@ export class IoPagetable {
    * Map an area's pfns into one domain (batch_to_domain): one iommu_map per
    * physically contiguous run, or per CPU page when large pages are off.
    */
-  private mapArea(area: IoptArea, domain: MockDomain, pfns: readonly number[]): void {
+  private mapArea(area: IoptArea, pages: IoptPages, domain: MockDomain, pfns: readonly number[]): void {
+    // A dma-buf is MMIO to the IOMMU: never cached.
+    const prot = pages.isDmabuf ? (area.iommuProt & ~IOMMU_CACHE) | IOMMU_MMIO : area.iommuProt;
     let iova = area.start;
     let pageOffset = area.pageOffset;
     let i = 0;
@@ -162,9 +165,9 @@ export class IoPagetable {
         const next = minBig(area.last + 1n, iova + BigInt(n * PAGE_SIZE - pageOffset));
         const pa = pfns[i]! * PAGE_SIZE + pageOffset;
         if (this.disableLargePages) {
-          for (let off = 0n; iova + off < next; off += PAGE) domain.map(iova + off, pa + Number(off), PAGE, area.iommuProt);
+          for (let off = 0n; iova + off < next; off += PAGE) domain.map(iova + off, pa + Number(off), PAGE, prot);
         } else {
-          domain.map(iova, pa, next - iova, area.iommuProt);
+          domain.map(iova, pa, next - iova, prot);
         }
         iova = next;
         pageOffset = 0;
@@ -184,25 +187,39 @@ export class IoPagetable {
     if (got !== len) throw new Error(`domain unmap returned 0x${got.toString(16)}, expected 0x${len.toString(16)}`);
   }
 
-  /** iopt_area_fill_domains(): pin the area's pages and map them into every domain. */
+  /**
+   * iopt_area_fill_domains(): pin the area's pages and map them into every
+   * domain (a revoked dma-buf import is only tracked, not mapped).
+   */
   private fillDomains(area: IoptArea, pages: IoptPages): void {
     if (this.domains.length === 0) return;
+    if (pages.isDmabuf) for (const domain of this.domains) pages.tracker.push({ area, domain });
     const pfns = pages.acquire(area.pagesStart, area.pagesLast);
     let done = 0;
     try {
-      for (; done < this.domains.length; done++) this.mapArea(area, this.domains[done]!, pfns);
+      if (!pages.dmabufRevoked) for (; done < this.domains.length; done++) this.mapArea(area, pages, this.domains[done]!, pfns);
     } catch (err) {
       for (let i = 0; i < done; i++) this.unmapDomainRange(this.domains[i]!, area.start, area.last);
+      IoPagetable.untrack(pages, area);
       pages.release(area.pagesStart, area.pagesLast);
       throw err;
     }
     area.storageDomain = this.domains[0]!;
   }
 
+  /** iopt_dmabuf_untrack_*(): forget the area's (area, domain) pairs. */
+  private static untrack(pages: IoptPages, area: IoptArea, domain?: MockDomain): void {
+    for (let i = pages.tracker.length - 1; i >= 0; i--) {
+      const t = pages.tracker[i]!;
+      if (t.area === area && (domain === undefined || t.domain === domain)) pages.tracker.splice(i, 1);
+    }
+  }
+
   /** iopt_area_unfill_domains(): unmap the area from every domain and drop its pins. */
   private unfillDomains(area: IoptArea, pages: IoptPages): void {
     if (area.storageDomain === null) return;
-    for (const d of this.domains) this.unmapDomainRange(d, area.start, area.last);
+    if (!pages.dmabufRevoked) for (const d of this.domains) this.unmapDomainRange(d, area.start, area.last);
+    IoPagetable.untrack(pages, area);
     pages.release(area.pagesStart, area.pagesLast);
     area.storageDomain = null;
   }
@@ -236,7 +253,7 @@ export class IoPagetable {
         area.pages = null;
         this.unfillDomains(area, pages);
         this.areas.remove(area);
-        pages.refs--;
+        pages.put();
         unmapped += area.length;
         if (area.last >= last) break;
         start = area.last + 1n;
@@ -388,12 +405,14 @@ export class IoPagetable {
         if (pages === null) continue;
         // Areas already filled keep their pins; the pfns are read back.
         const pfns =
-          area.storageDomain !== null
+          area.storageDomain !== null && !pages.isDmabuf
             ? Array.from({ length: area.pagesLast - area.pagesStart + 1 }, (_, k) => pages.pinnedPfn(area.pagesStart + k)!)
             : pages.acquire(area.pagesStart, area.pagesLast);
+        if (pages.isDmabuf) pages.tracker.push({ area, domain });
         try {
-          this.mapArea(area, domain, pfns);
+          if (!pages.dmabufRevoked) this.mapArea(area, pages, domain, pfns);
         } catch (e) {
+          IoPagetable.untrack(pages, area, domain);
           if (area.storageDomain === null) pages.release(area.pagesStart, area.pagesLast);
           throw e;
         }
@@ -402,7 +421,8 @@ export class IoPagetable {
       }
     } catch (e) {
       for (const area of done) {
-        this.unmapDomainRange(domain, area.start, area.last);
+        if (!area.pages!.dmabufRevoked) this.unmapDomainRange(domain, area.start, area.last);
+        IoPagetable.untrack(area.pages!, area, domain);
         if (area.storageDomain === domain) {
           area.storageDomain = null;
           area.pages!.release(area.pagesStart, area.pagesLast);
@@ -426,7 +446,8 @@ export class IoPagetable {
     for (const area of this.areas.all()) {
       const pages = area.pages;
       if (pages === null) continue;
-      this.unmapDomainRange(domain, area.start, area.last);
+      if (!pages.dmabufRevoked) this.unmapDomainRange(domain, area.start, area.last);
+      IoPagetable.untrack(pages, area, domain);
       if (storage === null) {
         pages.release(area.pagesStart, area.pagesLast);
         area.storageDomain = null;
@@ -467,6 +488,8 @@ export class IoPagetable {
   private splitArea(area: IoptArea, iova: bigint): void {
     if (iova === area.start || iova === area.last) return;
     if (area.pages === null || area.preventAccess) fail('EBUSY', 'area busy');
+    // Keeping the dma-buf tracker right across a split is not supported.
+    if (area.pages.isDmabuf) fail('EOPNOTSUPP', 'cannot split a dma-buf area');
     const newStart = iova + 1n;
     const align = this.iovaAlignment - 1n;
     if (newStart & align || BigInt(area.startByte(newStart)) & align) fail('EINVAL', 'split point not aligned');

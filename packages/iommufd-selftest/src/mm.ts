@@ -50,6 +50,14 @@ export class PhysMemory {
     return pfn;
   }
 
+  /** Physically contiguous small pages (a kzalloc of up to 2 MiB). */
+  allocContig(npages: number): number {
+    const pfn = this.nextHugePfn;
+    this.nextHugePfn += 2 * HPAGE_NR * Math.ceil(npages / HPAGE_NR);
+    for (let i = 0; i < npages; i++) this.add(pfn + i, false);
+    return pfn;
+  }
+
   page(pfn: number): PhysPage {
     const p = this.pages.get(pfn);
     if (p === undefined) throw new Error(`no physical page ${pfn.toString(16)}`);

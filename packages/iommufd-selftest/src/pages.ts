@@ -6,13 +6,17 @@
  * access sees that same pfn, as the kernel reads pfns back from the storage
  * domain or the pinned xarray rather than pinning again.
  */
+import type { IoptArea } from './area.js';
+import type { DmaBuf } from './dmabuf.js';
 import { fail } from './errors.js';
 import type { MemFile, Mm } from './mm.js';
+import type { MockDomain } from './mock-domain.js';
 import { PAGE_SIZE } from './uapi.js';
 
 export type PagesSource =
   | { type: 'user'; mm: Mm; /** page-aligned user VA of index 0 */ uptr: number }
-  | { type: 'file'; file: MemFile; /** file byte offset of index 0 */ start: number };
+  | { type: 'file'; file: MemFile; /** file byte offset of index 0 */ start: number }
+  | { type: 'dmabuf'; dmabuf: DmaBuf; /** buffer byte offset of index 0 */ start: number };
 
 interface Pinned {
   pfn: number;
@@ -26,6 +30,10 @@ export class IoptPages {
   private readonly pinned = new Map<number, Pinned>();
   /** kref: areas (and in-flight copies) using these pages. */
   refs = 1;
+  /** dma-buf imports: revoked (phys.len == 0) once the exporter revoked them. */
+  dmabufRevoked = false;
+  /** dma-buf imports: the (area, domain) pairs mapping these pages (pages->dmabuf.tracker). */
+  readonly tracker: Array<{ area: IoptArea; domain: MockDomain }> = [];
 
   private constructor(source: PagesSource, npages: number, writable: boolean) {
     this.source = source;
@@ -52,6 +60,39 @@ export class IoptPages {
     return { pages: new IoptPages({ type: 'file', file, start: start - startByte }, npages, writable), startByte };
   }
 
+  /**
+   * iopt_alloc_dmabuf_pages(): import [start, start + length) of a dma-buf.
+   * ENODEV while the exporter has it revoked.
+   */
+  static dmabuf(dmabuf: DmaBuf, start: number, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
+    if (BigInt(dmabuf.size) <= BigInt(start) + length - 1n) fail('EINVAL', 'range past the end of the dma-buf');
+    const startByte = start % PAGE_SIZE;
+    const npages = Math.ceil((Number(length) + startByte) / PAGE_SIZE);
+    if (dmabuf.revoked) fail('ENODEV', 'dma-buf is revoked');
+    const pages = new IoptPages({ type: 'dmabuf', dmabuf, start: start - startByte }, npages, writable);
+    dmabuf.importers.add(pages);
+    return { pages, startByte };
+  }
+
+  /** iopt_put_pages(): the last reference detaches a dma-buf import. */
+  put(): void {
+    if (--this.refs === 0 && this.source.type === 'dmabuf') this.source.dmabuf.importers.delete(this);
+  }
+
+  get isDmabuf(): boolean {
+    return this.source.type === 'dmabuf';
+  }
+
+  /** iopt_revoke_notify(): unmap every tracked area from its domain, once. */
+  revokeNotify(): void {
+    if (this.dmabufRevoked) return;
+    for (const { area, domain } of this.tracker) {
+      const got = domain.unmap(area.start, area.length);
+      if (got !== area.length) throw new Error('dma-buf revoke unmapped the wrong length');
+    }
+    this.dmabufRevoked = true;
+  }
+
   /** The pfn of a pinned index (what a storage domain or the xarray would hand back). */
   pinnedPfn(index: number): number | undefined {
     return this.pinned.get(index)?.pfn;
@@ -66,6 +107,7 @@ export class IoptPages {
       if (src.mm.dead) fail('EFAULT', 'the mm that owns these pages has exited');
       return src.mm.pinUserPages(src.uptr + start * PAGE_SIZE, n, this.writable);
     }
+    if (src.type === 'dmabuf') throw new Error('dma-buf pages are not pinned');
     // memfd_pin_folios() refuses a range past the end of the file.
     const first = src.start + start * PAGE_SIZE;
     if (first + n * PAGE_SIZE > src.file.size) fail('EINVAL', 'range past the end of the file');
@@ -84,6 +126,12 @@ export class IoptPages {
    */
   acquire(start: number, last: number): number[] {
     if (start < 0 || last >= this.npages || last < start) throw new Error('page index range out of bounds');
+    const src = this.source;
+    if (src.type === 'dmabuf') {
+      // MMIO-like memory: no pins, the pfns follow from the buffer's address.
+      const first = src.dmabuf.pfn + src.start / PAGE_SIZE;
+      return Array.from({ length: last - start + 1 }, (_, k) => first + start + k);
+    }
     // Pin each run of not-yet-pinned indexes from the source.
     const fresh: Array<[number, number[]]> = [];
     try {
@@ -114,6 +162,7 @@ export class IoptPages {
 
   /** Stop holding [start, last]; the last holder unpins. */
   release(start: number, last: number): void {
+    if (this.source.type === 'dmabuf') return;
     for (let i = start; i <= last; i++) {
       const p = this.pinned.get(i);
       if (p === undefined || p.holders <= 0) throw new Error(`release of unheld page index ${i}`);
@@ -125,7 +174,9 @@ export class IoptPages {
   }
 
   private physOf() {
-    return this.source.type === 'user' ? this.source.mm.phys : this.source.file.phys;
+    const src = this.source;
+    if (src.type === 'dmabuf') throw new Error('dma-buf pages have no pins');
+    return src.type === 'user' ? src.mm.phys : src.file.phys;
   }
 
   /** Indexes pinned right now (for leak checks). */
@@ -142,6 +193,7 @@ export class IoptPages {
   rw(current: Mm, startByte: number, data: Uint8Array, dataOffset: number, length: number, write: boolean, slowPath: boolean): void {
     if (write && !this.writable) fail('EPERM', 'pages are not writable');
     const src = this.source;
+    if (src.type === 'dmabuf') fail('EINVAL', 'no CPU access to dma-buf imports');
     if (src.type === 'user' && !slowPath && current === src.mm) {
       if (write) src.mm.write(src.uptr + startByte, data.subarray(dataOffset, dataOffset + length));
       else data.set(src.mm.read(src.uptr + startByte, length), dataOffset);

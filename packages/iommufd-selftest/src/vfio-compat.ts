@@ -65,7 +65,7 @@ export function vfioMapDma(ioas: IommufdIoas | null, mm: Mm, map: VfioDmaMap): v
   try {
     ioas.iopt.mapPages([{ pages, startByte, length: Number(len) }], len, u64(map.iova, 'iova'), prot);
   } catch (e) {
-    pages.refs--;
+    pages.put();
     throw e;
   }
 }

@@ -38,6 +38,7 @@ import {
   testCmdDestroyAccess,
   testCmdDestroyAccessPages,
   testCmdGetHwInfo,
+  testCmdHwptAlloc,
   testCmdMockDomain,
   testErrDestroyAccessPages,
   testErrGetHwInfo,
@@ -568,4 +569,33 @@ TEST_F('copy_sweep', (self, variant) => {
     }
   }
   testIoctlDestroy(self, dstIoasId);
+});
+
+TEST_F('dmabuf_simple', (self) => {
+  const bufSize = PAGE_SIZE * 4;
+  const dfd = self.fd.testDmabufGet(bufSize);
+  const mapFile = (start: number, length: number) => self.fd.ioasMapFile(self.ioasId, RW, dfd, start, length);
+  expectErrno('EINVAL', () => mapFile(0, 0));
+  expectErrno('EINVAL', () => mapFile(bufSize, bufSize));
+  expectErrno('EINVAL', () => mapFile(0, bufSize + 1));
+  mapFile(0, bufSize);
+});
+
+TEST_F('dmabuf_revoke', (self, variant) => {
+  const bufSize = PAGE_SIZE * 4;
+  const dfd = self.fd.testDmabufGet(bufSize);
+  const mapFile = () => self.fd.ioasMapFile(self.ioasId, RW, dfd, 0, bufSize);
+  const iova = mapFile();
+  self.fd.testDmabufRevoke(dfd, true);
+
+  if (variant.mockDomains) testCmdHwptAlloc(self, self.deviceId, self.ioasId, 0);
+
+  expectErrno('ENODEV', mapFile);
+
+  self.fd.testDmabufRevoke(dfd, false);
+  mapFile();
+
+  // Restore the iova back
+  unmap(self, iova, bufSize);
+  self.fd.ioasMapFile(self.ioasId, IOMMU_IOAS_MAP_FIXED_IOVA | RW, dfd, 0, bufSize, iova);
 });

@@ -217,6 +217,44 @@ describe('mock domains in an IOAS', () => {
   });
 });
 
+describe('dma-buf imports', () => {
+  it('map as MMIO into every domain, and a revoke unmaps them from all of them', () => {
+    const { fd, ioas, ids } = setup(1);
+    const dbuf = fd.testDmabufGet(PAGE_SIZE * 4);
+    const iova = fd.ioasMapFile(ioas, RW, dbuf, 0, PAGE_SIZE * 4);
+    const manual = fd.hwptAlloc({ devId: ids[0]!.idevId, ptId: ioas, flags: 0 });
+    for (const id of [ids[0]!.hwptId, manual]) {
+      const d = fd.objects.get<HwptPaging>(id).domain;
+      expect(d.iovaToPhys(iova + 4100n)).toBe(BigInt(dbuf.pfn * PAGE_SIZE + 4100));
+    }
+    // Nothing is pinned for a dma-buf.
+    expect(new Proc().phys.totalPins()).toBe(0);
+    fd.testDmabufRevoke(dbuf, true);
+    for (const id of [ids[0]!.hwptId, manual]) expect(fd.objects.get<HwptPaging>(id).domain.iovaToPhys(iova)).toBe(0n);
+    // A domain added while revoked stays empty; unmapping the revoked area is fine.
+    const late = fd.hwptAlloc({ devId: ids[0]!.idevId, ptId: ioas, flags: 0 });
+    expect(fd.objects.get<HwptPaging>(late).domain.iovaToPhys(iova)).toBe(0n);
+    expect(fd.ioasUnmap(ioas, iova, PAGE_SIZE * 4)).toBe(BigInt(PAGE_SIZE * 4));
+    expect(dbuf.importers.size).toBe(0);
+    expectErrno('EINVAL', () => fd.testDmabufGet(0));
+    expectErrno('EINVAL', () => fd.testDmabufGet(PAGE_SIZE * 513));
+    fd.close();
+  });
+
+  it('cannot be cut by a type1 unmap or read through an access', () => {
+    const { fd, ioas } = setup(1);
+    fd.vfioIoasOp(IOMMU_VFIO_IOAS_SET, ioas);
+    fd.vfioSetIommu(VFIO_TYPE1_IOMMU);
+    const dbuf = fd.testDmabufGet(PAGE_SIZE * 4);
+    const iova = fd.ioasMapFile(ioas, RW, dbuf, 0, PAGE_SIZE * 4);
+    expectErrno('EOPNOTSUPP', () => fd.vfioUnmapDma({ flags: 0, iova: iova + BigInt(PAGE_SIZE), size: PAGE_SIZE }));
+    const access = fd.testCreateAccess(ioas, 0);
+    const tmp = fd.current.mmap(PAGE_SIZE);
+    expectErrno('EINVAL', () => fd.testAccessRw(access, iova, 16, tmp));
+    fd.close();
+  });
+});
+
 describe('user memory', () => {
   it('a long-term read pin of a private file page unshares it; later writes keep the pfn', () => {
     const phys = new PhysMemory();
