@@ -14,7 +14,8 @@ export { AmdIommu, type AmdIommuMmio } from './driver/amd-iommu.js';
 export { AmdIommuDriver, type AmdIommuDriverOptions } from './driver/driver.js';
 export { IommuDevData, type DeviceOptions } from './driver/device.js';
 export { DomainIds } from './driver/domain-ids.js';
-export { ProtectionDomain, detachDevice, type PdMode, type DomainDirtyOps, type IommuFaultHandler } from './driver/domain.js';
+export { ProtectionDomain, type PdMode, type DomainDirtyOps, type IommuFaultHandler } from './driver/domain.js';
+export { attachDevice, detachDevice } from './driver/attach.js';
 export { DevTableEntry, getDte256, type Amdv1PtInfo } from './driver/dte.js';
 export {
   IommuCmd,
@@ -31,14 +32,9 @@ export { Gcr3TblInfo, getGcr3Levels } from './driver/gcr3.js';
 export { EVENT_NAMES, pciName, IOMMU_FAULT_READ, IOMMU_FAULT_WRITE, type AmdIommuEvent } from './driver/events.js';
 
 export { SystemMemory } from './hw/system-memory.js';
-export {
-  AmdIommuHw,
-  type AmdIommuHwFeatures,
-  type AmdIommuHwOptions,
-  type DmaFault,
-  type DmaResult,
-  type StaleHit,
-} from './hw/iommu-hw.js';
+export { AmdIommuHw, type AmdIommuHwOptions, type DmaFault, type DmaResult } from './hw/iommu-hw.js';
+export { MmioRegisters, type AmdIommuHwFeatures, type HwFeatures } from './hw/mmio.js';
+export { Translator, Translation, type StaleHit } from './hw/translator.js';
 export { Dte, DteCache, readDte } from './hw/device-table.js';
 export { Iotlb, hostTag, guestTag, type IotlbEntry, type PdeEntry } from './hw/iotlb.js';
 export { decodeInvAddress, executeCommand, type HwCommand } from './hw/command-buffer.js';

@@ -34,9 +34,9 @@ import { PT_FEAT_X86_64_AMD_ENCRYPT_TABLES, x86_64 } from '@genpt/fmt-x86-64';
 import type { AmdIommu } from './amd-iommu.js';
 import type { IommuDevData } from './device.js';
 import type { AmdIommuDriver } from './driver.js';
-import { devUpdateDte, setDteEntry, type Amdv1PtInfo } from './dte.js';
+import { attachDevice, detachDevice } from './attach.js';
+import { setDteEntry, type Amdv1PtInfo } from './dte.js';
 import { deviceFlushDte, domainFlushAll, domainFlushComplete, domainFlushPages } from './flush.js';
-import { destroyGcr3Table, initGcr3Table } from './gcr3.js';
 import { DEV_TABLE_ENTRY_SIZE, DTE_FLAG_HAD, PAGE_MODE_5_LEVEL } from './types.js';
 
 export type PdMode = 'v1' | 'v2';
@@ -320,61 +320,4 @@ export class ProtectionDomain {
       this.lock.unlock();
     }
   }
-}
-
-/** pdom_attach_iommu(): count the domain's devices per IOMMU. */
-function pdomAttachIommu(iommu: AmdIommu, pdom: ProtectionDomain): void {
-  pdom.withLock(() => {
-    const info = pdom.iommuArray.get(iommu.index);
-    if (info !== undefined) info.refcnt++;
-    else pdom.iommuArray.set(iommu.index, { iommu, refcnt: 1 });
-  });
-}
-
-function pdomDetachIommu(iommu: AmdIommu, pdom: ProtectionDomain): void {
-  pdom.withLock(() => {
-    const info = pdom.iommuArray.get(iommu.index);
-    if (info === undefined) return;
-    if (--info.refcnt === 0) pdom.iommuArray.delete(iommu.index);
-  });
-}
-
-/** attach_device(): count, GCR3 table for v2, ATS, list, then the DTE. */
-function attachDevice(dev: IommuDevData, pdom: ProtectionDomain): void {
-  if (dev.domain !== null) throw new PtError('EBUSY', `${dev.name} is attached`);
-  const iommu = dev.iommu;
-  pdomAttachIommu(iommu, pdom);
-  if (pdom.pdMode === 'v2') {
-    const ret = initGcr3Table(dev, pdom);
-    if (ret) {
-      pdomDetachIommu(iommu, pdom);
-      throw PtError.fromErrno(ret, `${dev.name}: GCR3 table`);
-    }
-  }
-  // pdev_enable_caps() / pdev_enable_cap_ats()
-  if (dev.atsSupported) dev.atsEnabled = true;
-  dev.domain = pdom;
-  pdom.withLock(() => pdom.devList.unshift(dev));
-  devUpdateDte(dev, true);
-}
-
-/**
- * detach_device(): block the device's DTE, flush the domain (the device's
- * translations are tagged with it), unlist, drop the GCR3 table.
- */
-export function detachDevice(dev: IommuDevData): void {
-  const pdom = dev.domain;
-  if (pdom === null) {
-    dev.iommu.log.push(`${dev.name}: detach of a device that is not attached`);
-    return;
-  }
-  dev.atsEnabled = false;
-  devUpdateDte(dev, false);
-  pdom.withLock(() => {
-    domainFlushAll(pdom);
-    pdom.devList.splice(pdom.devList.indexOf(dev), 1);
-  });
-  if (pdom.pdMode === 'v2') destroyGcr3Table(dev, pdom);
-  dev.domain = null;
-  pdomDetachIommu(dev.iommu, pdom);
 }

@@ -10,7 +10,8 @@ import type { SystemMemory } from '../hw/system-memory.js';
 import { AmdIommu, type AmdIommuMmio } from './amd-iommu.js';
 import { IommuDevData, type DeviceOptions } from './device.js';
 import { DomainIds } from './domain-ids.js';
-import { detachDevice, ProtectionDomain, type PdMode } from './domain.js';
+import { detachDevice } from './attach.js';
+import { ProtectionDomain, type PdMode } from './domain.js';
 import { devUpdateDte } from './dte.js';
 import {
   AMD_IOMMU_PGSIZES,
