@@ -16,3 +16,5 @@ export { treeJson } from './dump/json.js';
 export { tableImage, walkCommand } from './outputs.js';
 export { MemoryImage } from './walk/image.js';
 export { walkImage, type WalkResult, type WalkLevel, type WalkFault, type WalkTableParams } from './walk/walk.js';
+export { AmdDmaRunner, type DmaRecord, type DmaResultJson } from './dma/runner.js';
+export { dmaScriptFrom, DMA_OPS, type DmaScript, type DmaStep } from './dma/script.js';

@@ -1,24 +1,37 @@
 /** The genpt command line: dispatch to a command, errors to stderr with their errno name. */
 import { CliError, reportError } from './cli-error.js';
-import { bench } from './commands/bench.js';
-import { demo } from './commands/demo.js';
-import { dump } from './commands/dump.js';
-import { golden } from './commands/golden.js';
-import { run } from './commands/run.js';
-import { walk } from './commands/walk.js';
 
 interface Command {
   summary: string;
-  run(argv: string[]): number | Promise<number>;
+  /** Loaded on use: each command pulls in only what it needs, so the CLI starts quickly. */
+  run(argv: string[]): Promise<number>;
 }
 
 const commands: Record<string, Command> = {
-  demo: { summary: 'build a table, map pages of several sizes, dump it, unmap, show the gather', run: demo },
-  run: { summary: 'run an op script (golden step vocabulary); print results and the table, or --json a trace', run },
-  dump: { summary: 'dump a table (demo or --script) as text, --json, --html page or raw --image', run: dump },
-  walk: { summary: 'translate an IOVA through a table in a raw memory image, level by level', run: walk },
-  golden: { summary: "replay the kernel's golden traces bit for bit", run: golden },
-  bench: { summary: "the seed's map/unmap benchmark: new vs io-pgtable-style old, and vs the kernel's C", run: bench },
+  demo: {
+    summary: 'build a table, map pages of several sizes, dump it, unmap, show the gather',
+    run: async (argv) => (await import('./commands/demo.js')).demo(argv),
+  },
+  run: {
+    summary: 'run an op script (golden step vocabulary, or DMA on the AMD IOMMU model); print results and the table, or --json',
+    run: async (argv) => (await import('./commands/run.js')).run(argv),
+  },
+  dump: {
+    summary: 'dump a table (demo or --script) as text, --json, --html page or raw --image',
+    run: async (argv) => (await import('./commands/dump.js')).dump(argv),
+  },
+  walk: {
+    summary: 'translate an IOVA through a table in a raw memory image, level by level',
+    run: async (argv) => (await import('./commands/walk.js')).walk(argv),
+  },
+  golden: {
+    summary: "replay the kernel's golden traces bit for bit",
+    run: async (argv) => (await import('./commands/golden.js')).golden(argv),
+  },
+  bench: {
+    summary: "the seed's map/unmap benchmark: new vs io-pgtable-style old, and vs the kernel's C",
+    run: async (argv) => (await import('./commands/bench.js')).bench(argv),
+  },
 };
 
 export function mainHelp(): string {

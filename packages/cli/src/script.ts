@@ -60,7 +60,7 @@ export function parseProt(v: unknown, where: string): number {
   return prot;
 }
 
-function u64Field(v: unknown, where: string, name: string): string {
+export function u64Field(v: unknown, where: string, name: string): string {
   if (typeof v === 'number') {
     if (Number.isSafeInteger(v) && v >= 0) return '0x' + v.toString(16);
     throw new CliError(`${where}: ${name} ${v} is not a non-negative safe integer (use a "0x..." string)`);
@@ -97,17 +97,26 @@ export function parseStep(raw: unknown, where: string): OpStep | null {
   return out as OpStep;
 }
 
-/** Parse a script's JSON text. */
-export function parseScript(text: string, source: string): Script {
+/** A script's JSON as an object with a steps list (a bare list is the steps). */
+export function parseScriptJson(text: string, source: string): Record<string, unknown> & { steps: unknown[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new CliError(`${source}: not JSON: ${(e as Error).message}`);
   }
-  const obj: Record<string, unknown> = Array.isArray(raw) ? { steps: raw } : (raw as Record<string, unknown>);
+  const obj = (Array.isArray(raw) ? { steps: raw } : raw) as Record<string, unknown>;
   if (typeof obj !== 'object' || obj === null || !Array.isArray(obj.steps)) {
     throw new CliError(`${source}: a script is a list of steps or an object with "steps"`);
+  }
+  return obj as Record<string, unknown> & { steps: unknown[] };
+}
+
+/** Parse a script's JSON text. */
+export function parseScript(text: string, source: string): Script {
+  const obj = parseScriptJson(text, source);
+  if (obj.machine !== undefined) {
+    throw new CliError(`${source}: a "machine" script runs with genpt run (it prints the table at the end)`);
   }
   const script: Script = { steps: [] };
   if (obj.name !== undefined) {

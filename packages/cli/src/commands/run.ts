@@ -6,7 +6,8 @@ import { CliError } from '../cli-error.js';
 import { tableTree } from '../dump/model.js';
 import { renderTextDump } from '../dump/text.js';
 import { writeOutputs } from '../outputs.js';
-import { OPS, parseScript } from '../script.js';
+import { DMA_OPS } from '../dma/script.js';
+import { OPS, parseScript, parseScriptJson } from '../script.js';
 import { chooseSetup, openRunner } from '../setup.js';
 import { stepText } from '../step-text.js';
 
@@ -41,11 +42,24 @@ Options:
       --raw           dump every item on its own line with its raw value
   -h, --help          show this help
 
+AMD IOMMU model scripts ("machine": "amd-iommu", from @genpt/amd-driver) run
+the table ops through the driver on a domain attached to a device and add
+DMA through the hardware model (ops: ${DMA_OPS.join(', ')}):
+  { "machine": "amd-iommu", "format": "amdv1" (v1 domain) | "x86_64" (v2),
+    "device": 16, "steps": [
+    { "op": "mem_write", "paddr": "0x80000000", "data": "deadbeef" },
+    { "op": "map", "iova": "0x1000", "paddr": "0x80000000", "len": "0x1000", "prot": "r" },
+    { "op": "dma", "iova": "0x1000", "len": 4 },
+    { "op": "dma", "iova": "0x1000", "write": true, "data": "00ff" },
+    { "op": "events" } ] }
+A DMA reports the bytes moved and the fault (IO_PAGE_FAULT ...) where it
+stopped; events polls the IOMMU's event log.
+
 Exit status: 0 when the script ran, 1 when the table failed to initialise or a
 step could not run (e.g. an op after deinit), 2 for a bad script or options.
 `;
 
-export function run(argv: string[]): number {
+export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -66,11 +80,21 @@ export function run(argv: string[]): number {
   if (positionals.length !== 1) throw new CliError('run needs one script file, or - for stdin (see genpt run --help)');
   const file = positionals[0]!;
   const source = file === '-' ? 'stdin' : file;
-  const script = parseScript(readInput(file, 'script'), source);
+  const text = readInput(file, 'script');
+  const defaultName = file === '-' ? 'script' : path.basename(file, '.json');
+  const json = values.json ?? false;
+  const obj = parseScriptJson(text, source);
+  if (obj.machine !== undefined) {
+    const name = typeof obj.name === 'string' ? obj.name : defaultName;
+    const o = { name, source, format: values.format, config: values.config, json, raw: values.raw ?? false, html: values.html, image: values.image };
+    // The AMD IOMMU model loads only for its scripts.
+    const { runDmaScript } = await import('../dma/run-dma.js');
+    return runDmaScript(obj, o);
+  }
+  const script = parseScript(text, source);
   const setup = chooseSetup({ format: values.format, config: values.config }, script, file === '-' ? undefined : file);
   const runner = openRunner(setup);
-  const name = script.name ?? (file === '-' ? 'script' : path.basename(file, '.json'));
-  const json = values.json ?? false;
+  const name = script.name ?? defaultName;
   const say = (s: string): void => {
     if (!json) process.stdout.write(s + '\n');
   };
