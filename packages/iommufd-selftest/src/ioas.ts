@@ -60,10 +60,18 @@ function mapCommon(ioas: IommufdIoas, elm: IoptPagesElm, length: bigint, flags: 
 }
 
 /** IOMMU_IOAS_MAP: map user memory of `mm` at a fixed or allocated IOVA. */
-export function ioasMap(ioas: IommufdIoas, mm: Mm, flags: number, userVa: number, length: number | bigint, iova: number | bigint = 0): bigint {
+export function ioasMap(
+  getIoas: () => IommufdIoas,
+  mm: Mm,
+  flags: number,
+  userVa: number,
+  length: number | bigint,
+  iova: number | bigint = 0,
+): bigint {
   const len = u64(length, 'length');
   const at = u64(iova, 'iova');
   checkMapArgs(flags, at, len);
+  const ioas = getIoas();
   if (!Number.isSafeInteger(userVa) || userVa < 0) fail('EFAULT', 'user VA');
   if (userVa + Number(len) > 2 ** 64) fail('EOVERFLOW', 'user VA + length');
   const { pages, startByte } = IoptPages.user(mm, userVa, len, (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0);
@@ -72,7 +80,7 @@ export function ioasMap(ioas: IommufdIoas, mm: Mm, flags: number, userVa: number
 
 /** IOMMU_IOAS_MAP_FILE: map a memfd range, or import a dma-buf. */
 export function ioasMapFile(
-  ioas: IommufdIoas,
+  getIoas: () => IommufdIoas,
   file: MemFile | DmaBuf,
   flags: number,
   start: number,
@@ -82,6 +90,7 @@ export function ioasMapFile(
   const len = u64(length, 'length');
   const at = u64(iova, 'iova');
   checkMapArgs(flags, at, len);
+  const ioas = getIoas();
   if (len === 0n) fail('EINVAL', 'length 0');
   if (lastOf(BigInt(start), len) === undefined) fail('EOVERFLOW', 'start + length');
   const writable = (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0;
@@ -106,7 +115,7 @@ export function ioasUnmap(ioas: IommufdIoas, iova: number | bigint, length: numb
 
 /** IOMMU_IOAS_COPY: map the pages under [srcIova, + length) of src into dst (the same pages, no new pins). */
 export function ioasCopy(
-  src: IommufdIoas,
+  getSrc: () => IommufdIoas,
   getDst: () => IommufdIoas,
   flags: number,
   srcIova: number | bigint,
@@ -119,7 +128,7 @@ export function ioasCopy(
   if (flags & ~MAP_FLAGS) fail('EOPNOTSUPP', 'unknown map flags');
   if (len >= ULONG_MAX || from >= ULONG_MAX || to >= ULONG_MAX) fail('EOVERFLOW', 'IOVA or length');
   if (!(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))) fail('EINVAL', 'neither readable nor writeable');
-  const list = src.iopt.getPages(from, len);
+  const list = getSrc().iopt.getPages(from, len);
   try {
     const dst = getDst();
     const iova = dst.iopt.mapPages(list, len, flags & IOMMU_IOAS_MAP_FIXED_IOVA ? to : undefined, convIommuProt(flags));

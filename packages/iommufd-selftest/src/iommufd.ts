@@ -174,13 +174,13 @@ export class IommufdCtx {
   /** IOMMU_IOAS_MAP: returns the IOVA used (FIXED_IOVA) or allocated. */
   ioasMap(ioasId: number, flags: number, userVa: number, length: number | bigint, iova: number | bigint = 0): bigint {
     this.live();
-    return ioasMap(this.ioas(ioasId), this.current, flags, userVa, length, iova);
+    return ioasMap(() => this.ioas(ioasId), this.current, flags, userVa, length, iova);
   }
 
   /** IOMMU_IOAS_MAP_FILE: a memfd, or a dma-buf from testDmabufGet(). */
   ioasMapFile(ioasId: number, flags: number, file: MemFile | DmaBuf, start: number, length: number | bigint, iova: number | bigint = 0): bigint {
     this.live();
-    return ioasMapFile(this.ioas(ioasId), file, flags, start, length, iova);
+    return ioasMapFile(() => this.ioas(ioasId), file, flags, start, length, iova);
   }
 
   /** IOMMU_IOAS_UNMAP: returns the bytes unmapped. */
@@ -192,8 +192,7 @@ export class IommufdCtx {
   /** IOMMU_IOAS_COPY: returns the destination IOVA. */
   ioasCopy(cmd: IoasCopyCmd): bigint {
     this.live();
-    const src = this.ioas(cmd.srcIoasId);
-    return ioasCopy(src, () => this.ioas(cmd.dstIoasId), cmd.flags, cmd.srcIova, cmd.length, cmd.dstIova ?? 0);
+    return ioasCopy(() => this.ioas(cmd.srcIoasId), () => this.ioas(cmd.dstIoasId), cmd.flags, cmd.srcIova, cmd.length, cmd.dstIova ?? 0);
   }
 
   /** IOMMU_IOAS_IOVA_RANGES (cmd is updated even when it fails EMSGSIZE). */

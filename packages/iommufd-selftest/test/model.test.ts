@@ -217,6 +217,74 @@ describe('mock domains in an IOAS', () => {
   });
 });
 
+describe('bad input to the ioctls fails with the kernel errno and changes nothing', () => {
+  it('IOAS map / unmap / copy / ranges / options', () => {
+    const { proc, fd, ioas } = setup(1);
+    const { buffer } = proc;
+    // Flags are checked before the IOAS is looked up.
+    expectErrno('EOPNOTSUPP', () => fd.ioasMap(999, 1 << 3, buffer, PAGE_SIZE));
+    expectErrno('EINVAL', () => fd.ioasMap(ioas, 0, buffer, PAGE_SIZE));
+    expectErrno('EOVERFLOW', () => fd.ioasMap(ioas, RW, buffer, U64_MAX));
+    expectErrno('EOVERFLOW', () => fd.ioasMap(ioas, RW | IOMMU_IOAS_MAP_FIXED_IOVA, buffer, PAGE_SIZE, U64_MAX));
+    expectErrno('ENOENT', () => fd.ioasMap(999, RW, buffer, PAGE_SIZE));
+    expectErrno('EINVAL', () => fd.ioasMap(ioas, RW, buffer, 0));
+    expectErrno('EINVAL', () => fd.ioasMap(ioas, RW | IOMMU_IOAS_MAP_FIXED_IOVA, buffer, PAGE_SIZE, MOCK_APERTURE_START + 1));
+    // Outside the mock aperture is reserved.
+    expectErrno('EINVAL', () => fd.ioasMap(ioas, RW | IOMMU_IOAS_MAP_FIXED_IOVA, buffer, PAGE_SIZE, 0));
+    expectErrno('EINVAL', () => fd.ioasUnmap(ioas, MOCK_APERTURE_START, 0));
+    expectErrno('EOVERFLOW', () => fd.ioasUnmap(ioas, U64_MAX, 1));
+    expectErrno('EOVERFLOW', () => fd.ioasUnmap(ioas, 2, U64_MAX));
+    expectErrno('EOPNOTSUPP', () => fd.ioasCopy({ flags: 1 << 3, srcIoasId: ioas, dstIoasId: ioas, srcIova: 0, length: 1 }));
+    expectErrno('EINVAL', () => fd.ioasCopy({ flags: IOMMU_IOAS_MAP_FIXED_IOVA, srcIoasId: ioas, dstIoasId: ioas, srcIova: 0, length: 1 }));
+    expectErrno('EINVAL', () => fd.ioasCopy({ flags: RW, srcIoasId: ioas, dstIoasId: ioas, srcIova: 0, length: 0 }));
+    expectErrno('ENOENT', () => fd.ioasCopy({ flags: RW, srcIoasId: 999, dstIoasId: ioas, srcIova: 0, length: 1 }));
+    expectErrno('EINVAL', () => fd.ioasAllowIovas(ioas, [{ start: 10, last: 10 }]));
+    expectErrno('EINVAL', () => fd.ioasAllowIovas(ioas, [{ start: 0, last: 10 }, { start: 5, last: 20 }]));
+    expectErrno('EOPNOTSUPP', () => fd.option({ optionId: 7, op: 0, objectId: ioas, val64: 0 }));
+    expectErrno('EOPNOTSUPP', () => fd.option({ optionId: 1, op: 5, objectId: ioas, val64: 0 }));
+    expectErrno('ENOENT', () => fd.option({ optionId: 1, op: 1, objectId: 999, val64: 0 }));
+    // A domain already holds mappings: large pages cannot be turned off now.
+    fd.ioasMap(ioas, RW | IOMMU_IOAS_MAP_FIXED_IOVA, buffer, PAGE_SIZE, MOCK_APERTURE_START);
+    expectErrno('EINVAL', () => fd.option({ optionId: 1, op: 0, objectId: ioas, val64: 0 }));
+    expectErrno('EBUSY', () => fd.option({ optionId: 0, op: 0, objectId: 0, val64: 1 }));
+    expectErrno('ENOENT', () => fd.destroy(999));
+    expectErrno('EBUSY', () => fd.destroy(ioas));
+    fd.testMdCheckRefs(buffer, PAGE_SIZE, 1);
+    fd.close();
+  });
+
+  it('test commands', () => {
+    const { proc, fd, ioas, ids } = setup(1);
+    const { buffer } = proc;
+    expectErrno('EINVAL', () => fd.testAddReserved(ioas, 0, 0));
+    expectErrno('EOVERFLOW', () => fd.testAddReserved(ioas, U64_MAX, 2));
+    expectErrno('ENOENT', () => fd.testAddReserved(999, 0, 1));
+    expectErrno('EINVAL', () => fd.testSetTempMemoryLimit(11));
+    expectErrno('EINVAL', () => fd.testMdCheckRefs(buffer + 1, PAGE_SIZE, 0));
+    expectErrno('EFAULT', () => fd.testMdCheckRefs(0x1000, PAGE_SIZE, 0));
+    expectErrno('EINVAL', () => fd.testMockDomain(ioas, 1 << 1));
+    expectErrno('ENOENT', () => fd.testMockDomain(999));
+    expectErrno('ENOENT', () => fd.testMockDomainReplace(ids[0]!.hwptId, ioas));
+    expectErrno('EOPNOTSUPP', () => fd.testCreateAccess(ioas, 2));
+    const plain = fd.testCreateAccess(ioas, 0);
+    const iova = fd.ioasMap(ioas, RW | IOMMU_IOAS_MAP_FIXED_IOVA, buffer, PAGE_SIZE, MOCK_APERTURE_START);
+    expectErrno('EOPNOTSUPP', () => fd.testAccessPages(plain, iova, PAGE_SIZE, buffer));
+    const pin = fd.testCreateAccess(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+    expectErrno('ENOMEM', () => fd.testAccessPages(pin, iova, 16 * 1024 * 1024 + 1, buffer));
+    expectErrno('EOPNOTSUPP', () => fd.testAccessPages(pin, iova, PAGE_SIZE, buffer, 2));
+    expectErrno('EINVAL', () => fd.testAccessPages(pin, iova + 1n, PAGE_SIZE - 1, buffer));
+    // The pages under the IOVA are not the ones at this user address.
+    expectErrno('EBADE', () => fd.testAccessPages(pin, iova, PAGE_SIZE, buffer + PAGE_SIZE));
+    expectErrno('ENOENT', () => fd.testAccessPages(pin, iova, 2 * PAGE_SIZE, buffer));
+    expectErrno('EOPNOTSUPP', () => fd.testAccessRw(plain, iova, 8, buffer, 1 << 1));
+    expectErrno('ENOENT', () => fd.testAccessRw(plain, iova, PAGE_SIZE + 1, buffer));
+    expectErrno('ENOENT', () => fd.testDestroyAccessPages(pin, 42));
+    fd.testMdCheckRefs(buffer, PAGE_SIZE, 1);
+    fd.close();
+    expect(proc.phys.totalPins()).toBe(0);
+  });
+});
+
 describe('dma-buf imports', () => {
   it('map as MMIO into every domain, and a revoke unmaps them from all of them', () => {
     const { fd, ioas, ids } = setup(1);
