@@ -16,17 +16,24 @@ import { destroyGcr3Table, initGcr3Table } from './gcr3.js';
 /** pdom_attach_iommu(): count the domain's devices per IOMMU. */
 function pdomAttachIommu(iommu: AmdIommu, pdom: ProtectionDomain): void {
   pdom.withLock(() => {
-    const info = pdom.iommuArray.get(iommu.index);
-    if (info !== undefined) info.refcnt++;
-    else pdom.iommuArray.set(iommu.index, { iommu, refcnt: 1 });
+    const list = pdom.iommuArray;
+    const info = list.find((i) => i.iommu === iommu);
+    if (info !== undefined) {
+      info.refcnt++;
+      return;
+    }
+    let at = 0;
+    while (at < list.length && list[at]!.iommu.index < iommu.index) at++;
+    list.splice(at, 0, { iommu, refcnt: 1 });
   });
 }
 
 function pdomDetachIommu(iommu: AmdIommu, pdom: ProtectionDomain): void {
   pdom.withLock(() => {
-    const info = pdom.iommuArray.get(iommu.index);
-    if (info === undefined) return;
-    if (--info.refcnt === 0) pdom.iommuArray.delete(iommu.index);
+    const list = pdom.iommuArray;
+    const at = list.findIndex((i) => i.iommu === iommu);
+    if (at < 0) return;
+    if (--list[at]!.refcnt === 0) list.splice(at, 1);
   });
 }
 

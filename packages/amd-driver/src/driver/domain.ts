@@ -61,14 +61,16 @@ export class ProtectionDomain {
   readonly lock = new PtSpinLock();
   /** Attached devices, most recent first (list_add). */
   readonly devList: IommuDevData[] = [];
-  /** Per-IOMMU attach counts: flushes go to each IOMMU here. */
-  readonly iommuArray = new Map<number, { iommu: AmdIommu; refcnt: number }>();
+  /** Per-IOMMU attach counts, in IOMMU index order (xa_for_each): flushes go to each IOMMU here. */
+  readonly iommuArray: Array<{ iommu: AmdIommu; refcnt: number }> = [];
   dirtyTracking = false;
   readonly dirtyOps: DomainDirtyOps | null;
   /** The page table (struct pt_iommu). */
   readonly table: PtIommu;
   faultHandler: IommuFaultHandler | null = null;
   private freed = false;
+  private readonly syncIova = new U64Pair();
+  private readonly syncSize = new U64Pair();
 
   /** @internal use AmdIommuDriver.domainAllocPaging */
   constructor(driver: AmdIommuDriver, id: number, pdMode: PdMode, dirtyTracking: boolean) {
@@ -168,14 +170,17 @@ export class ProtectionDomain {
 
   /** amd_iommu_iotlb_sync(): flush the gathered range, then free the gathered tables. */
   iotlbSync(gather: IommuIotlbGather): void {
-    this.withLock(() => {
-      // size = end - start + 1
-      const sLo = (gather.endLo - gather.startLo + 1) | 0;
-      const borrow = gather.endLo >>> 0 < gather.startLo >>> 0 ? 1 : 0;
-      const carry = ((gather.endLo - gather.startLo) | 0) === -1 ? 1 : 0;
-      const sHi = (gather.endHi - gather.startHi - borrow + carry) | 0;
+    // size = end - start + 1 (mod 2^64)
+    const dLo = (gather.endLo - gather.startLo) | 0;
+    const dHi = (gather.endHi - gather.startHi - (gather.endLo >>> 0 < gather.startLo >>> 0 ? 1 : 0)) | 0;
+    const sLo = (dLo + 1) | 0;
+    const sHi = (dHi + (dLo === -1 ? 1 : 0)) | 0;
+    this.lock.lock();
+    try {
       this.flushPages(gather.startHi, gather.startLo, sHi, sLo);
-    });
+    } finally {
+      this.lock.unlock();
+    }
     putPagesList(this.driver.tables, gather.freelist);
   }
 
@@ -190,11 +195,16 @@ export class ProtectionDomain {
   /** amd_iommu_iotlb_sync_map(): only an IOMMU that caches not-present entries needs a flush after map. */
   iotlbSyncMap(iova: U64, size: U64): number {
     if (!this.driver.npCache) return 0;
-    const a = new U64Pair();
-    const s = new U64Pair();
+    const a = this.syncIova;
+    const s = this.syncSize;
     u64Split(iova, a, 'iova');
     u64Split(size, s, 'size');
-    this.withLock(() => this.flushPages(a.hi, a.lo, s.hi, s.lo));
+    this.lock.lock();
+    try {
+      this.flushPages(a.hi, a.lo, s.hi, s.lo);
+    } finally {
+      this.lock.unlock();
+    }
     return 0;
   }
 

@@ -47,11 +47,6 @@ export function deviceFlushDte(dev: IommuDevData): number {
   return 0;
 }
 
-/** The IOMMUs the domain is attached through, in index order (xa_for_each). */
-function domainIommus(pdom: ProtectionDomain) {
-  return [...pdom.iommuArray.values()].sort((a, b) => a.iommu.index - b.iommu.index).map((i) => i.iommu);
-}
-
 /** domain_flush_pages_v2(): per device, its GCR3 domain ID, PASID 0, GN. */
 function domainFlushPagesV2(pdom: ProtectionDomain, aHi: number, aLo: number, sHi: number, sLo: number): number {
   let ret = 0;
@@ -66,7 +61,8 @@ function domainFlushPagesV2(pdom: ProtectionDomain, aHi: number, aLo: number, sH
 function domainFlushPagesV1(pdom: ProtectionDomain, aHi: number, aLo: number, sHi: number, sLo: number): number {
   let ret = 0;
   buildInvIommuPages(cmd, aHi, aLo, sHi, sLo, pdom.id, IOMMU_NO_PASID, false);
-  for (const iommu of domainIommus(pdom)) ret |= iommu.queueCommand(cmd);
+  const list = pdom.iommuArray;
+  for (let i = 0; i < list.length; i++) ret |= list[i]!.iommu.queueCommand(cmd);
   return ret;
 }
 
@@ -75,9 +71,9 @@ function domainFlushPagesOnce(pdom: ProtectionDomain, aHi: number, aLo: number, 
   assertLocked(pdom);
   const gn = pdom.pdMode === 'v2';
   let ret = gn ? domainFlushPagesV2(pdom, aHi, aLo, sHi, sLo) : domainFlushPagesV1(pdom, aHi, aLo, sHi, sLo);
-  for (const dev of pdom.devList) {
-    if (!dev.atsEnabled) continue;
-    ret |= deviceFlushIotlb(dev, aHi, aLo, sHi, sLo, IOMMU_NO_PASID, gn);
+  const devs = pdom.devList;
+  for (let i = 0; i < devs.length; i++) {
+    if (devs[i]!.atsEnabled) ret |= deviceFlushIotlb(devs[i]!, aHi, aLo, sHi, sLo, IOMMU_NO_PASID, gn);
   }
   if (ret) pdom.driver.warn(`domain ${pdom.id}: flush command failed (${ret})`);
 }
@@ -114,7 +110,8 @@ export function domainFlushPages(pdom: ProtectionDomain, aHi: number, aLo: numbe
 /** domain_flush_complete(): COMPLETION_WAIT on every IOMMU of the domain. */
 export function domainFlushComplete(pdom: ProtectionDomain): void {
   assertLocked(pdom);
-  for (const iommu of domainIommus(pdom)) iommu.completionWait();
+  const list = pdom.iommuArray;
+  for (let i = 0; i < list.length; i++) list[i]!.iommu.completionWait();
 }
 
 /** amd_iommu_domain_flush_all(): the whole domain, directory entries included. */
