@@ -35,7 +35,7 @@ import type { AmdIommu } from './amd-iommu.js';
 import type { IommuDevData } from './device.js';
 import type { AmdIommuDriver } from './driver.js';
 import { attachDevice, detachDevice } from './attach.js';
-import { setDteEntry, type Amdv1PtInfo } from './dte.js';
+import { cloneAliases, setDteEntry, type Amdv1PtInfo } from './dte.js';
 import { deviceFlushDte, domainFlushAll, domainFlushComplete, domainFlushPages } from './flush.js';
 import { DEV_TABLE_ENTRY_SIZE, DTE_FLAG_HAD, PAGE_MODE_5_LEVEL } from './types.js';
 
@@ -106,6 +106,7 @@ export class ProtectionDomain {
         },
         {
           mem,
+          debug: driver.debug,
           domainOps,
           driverOps: {
             getTopLock: () => this.lock,
@@ -126,7 +127,7 @@ export class ProtectionDomain {
           hwMaxOaszLg2: 52,
           topLevel: five ? 4 : 3,
         },
-        { mem, domainOps },
+        { mem, debug: driver.debug, domainOps },
       ) as unknown as PtIommu;
     }
   }
@@ -161,7 +162,10 @@ export class ProtectionDomain {
    */
   changeTop(topPaddr: number, topLevel: number): void {
     if (!this.lock.held) throw new Error('change_top without the domain lock');
-    for (const dev of this.devList) setDteEntry(dev.iommu, dev, topPaddr, topLevel);
+    for (const dev of this.devList) {
+      setDteEntry(dev.iommu, dev, topPaddr, topLevel);
+      cloneAliases(dev.iommu, dev); // again, as the kernel does (set_dte_entry already copied them)
+    }
     for (const dev of this.devList) deviceFlushDte(dev);
     domainFlushComplete(this);
   }

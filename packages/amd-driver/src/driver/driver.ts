@@ -38,6 +38,8 @@ export interface AmdIommuDriverOptions {
   lastBdf?: number;
   /** The CPU has 5-level paging (LA57): v2 tables get 5 levels if the IOMMU can walk them. Default false. */
   la57?: boolean;
+  /** Build page tables as a CONFIG_DEBUG_GENERIC_PT kernel does (as the golden traces were made). Default false. */
+  debug?: boolean;
 }
 
 export class AmdIommuDriver {
@@ -63,6 +65,8 @@ export class AmdIommuDriver {
   readonly maxGlxVal: number;
   /** WARN_ON()s that fired. */
   readonly warnings: string[] = [];
+  /** CONFIG_DEBUG_GENERIC_PT */
+  readonly debug: boolean;
   private readonly la57: boolean;
 
   private constructor(mem: SystemMemory, mmios: readonly AmdIommuMmio[], opts: AmdIommuDriverOptions) {
@@ -70,6 +74,7 @@ export class AmdIommuDriver {
     this.mem = mem;
     this.tables = mem.tables;
     this.la57 = opts.la57 === true;
+    this.debug = opts.debug === true;
     const lastBdf = opts.lastBdf ?? 0xffff;
     if (!Number.isInteger(lastBdf) || lastBdf < 0 || lastBdf > 0xffff) throw new PtError('EINVAL', `lastBdf ${lastBdf}`);
     mmios.forEach((m, i) => this.iommus.push(new AmdIommu(i, m, mem, lastBdf)));
