@@ -14,10 +14,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPtError } from '@genpt/pt-core';
+import { goldenDir } from '@genpt/kunit-port/golden';
 import { DevTableEntry, getDte256, IOMMU_HWPT_ALLOC_PASID, type HwCommand } from '../dist/index.js';
 import { machine } from './helpers.js';
 
-const GOLDEN = path.resolve(import.meta.dirname, '../../kunit-port/golden');
+const GOLDEN = goldenDir;
 
 interface Step {
   op: string;
