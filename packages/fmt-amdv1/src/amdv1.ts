@@ -306,6 +306,20 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
     let lo = pts.entryLo;
     let hi = pts.entryHi;
     for (;;) {
+      // Single-item leaves (present, Next Level 0) four at a time first:
+      // with a 4 KiB-only bitmap this is the whole run.
+      const one = AMDV1PT_FMT_PR | (AMDV1PT_FMT_NL_DEFAULT << AMDV1PT_FMT_NEXT_LEVEL_SHIFT);
+      const kind = AMDV1PT_FMT_PR | (AMDV1PT_FMT_NEXT_LEVEL_MASK << AMDV1PT_FMT_NEXT_LEVEL_SHIFT);
+      if ((lo & kind) === one) {
+        let w = base + ((i + 1) << 1);
+        const stop = base + (endIndex << 1);
+        while (w + 6 < stop && ((words[w]! & kind) === one) && ((words[w + 2]! & kind) === one) && ((words[w + 4]! & kind) === one) && ((words[w + 6]! & kind) === one)) w += 8;
+        while (w < stop && (words[w]! & kind) === one) w += 2;
+        // w is the first item past the run of single leaves; step back onto its last one
+        i = ((w - base) >>> 1) - 1;
+        lo = words[base + (i << 1)]!;
+        hi = words[base + (i << 1) + 1]!;
+      }
       // entryNumContigLg2() of the entry at i
       const nl = (lo >>> AMDV1PT_FMT_NEXT_LEVEL_SHIFT) & AMDV1PT_FMT_NEXT_LEVEL_MASK;
       i += nl === AMDV1PT_FMT_NL_DEFAULT ? 1 : 1 << ffz32(u64ShrLo(hi, lo, shift));

@@ -9,6 +9,7 @@
  */
 import { PT_ENTRY_OA, PT_ENTRY_TABLE, type PtEntryType } from './entry-type.js';
 import type { AnyPtFormat } from './format.js';
+import type { PtRange } from './range.js';
 import { ptAdvance, ptIndexToVa, ptRangeToIndex, type PtState } from './state.js';
 import { maskHi, maskLo, type U64Pair } from './u64.js';
 
@@ -52,6 +53,38 @@ export function ptEntryOpsTemplate(
     return pts.type;
   }
 
+  /**
+   * From the top of `range` down through TABLE entries to the entry covering
+   * range.va: the kernel's loop of pt_load_single_entry() and descend for
+   * a single address, in one state object. Returns the type of the entry it
+   * stopped at (never TABLE); `pts` is left on it, with the entry loaded.
+   * The index below the top is (va >> itemLg2sz) mod items, done inline.
+   */
+  function ptWalkToEntry(pts: PtState, range: PtRange): PtEntryType {
+    const common = range.common;
+    let level = range.topLevel;
+    pts.init(range, level, range.topTable);
+    pts.index = ptRangeToIndex(pts);
+    const memBase = common.memBasePa;
+    const vaHi = range.vaHi;
+    const vaLo = range.vaLo;
+    const iszs = common.itemLg2sz;
+    const nis = common.numItemsLg2;
+    for (;;) {
+      const type = fmt.loadEntryRaw(pts);
+      pts.type = type;
+      if (type !== PT_ENTRY_TABLE) return type;
+      const table = fmt.tablePa(pts);
+      level--;
+      pts.level = level;
+      pts.table = table;
+      pts.base = (table - memBase) >>> 2;
+      const isz = iszs[level]!;
+      const mask = ~(-1 << nis[level]!);
+      pts.index = isz >= 32 ? (vaHi >>> (isz - 32)) & mask : ((vaLo >>> isz) | (vaHi << (32 - isz))) & mask;
+    }
+  }
+
   /** pt_entry_oa_lg2sz(): VA/OA size of the whole entry. */
   function ptEntryOaLg2sz(pts: PtState): number {
     return fmt.entryNumContigLg2(pts) + pts.range.common.itemLg2sz[pts.level]!;
@@ -66,7 +99,7 @@ export function ptEntryOpsTemplate(
     out.lo |= range.vaLo & maskLo(b);
   }
 
-  return { ptLoadEntry, ptIterLoad, ptNextEntry, ptLoadSingleEntry, ptEntryOaLg2sz, ptEntryOaExact };
+  return { ptLoadEntry, ptIterLoad, ptNextEntry, ptLoadSingleEntry, ptWalkToEntry, ptEntryOaLg2sz, ptEntryOaExact };
 }
 
 /** Forwards to whatever format the state's table uses (for the shared instance). */

@@ -298,25 +298,17 @@ export function mapTemplate(
    * __map_single_page(): a 4 KiB leaf under tables that already exist.
    * EAGAIN sends the caller to the general walk.
    */
-  function mapSinglePage(range: Core.PtRange, map: MapArgs, topLevel: number, topTable: number): number {
-    let level = topLevel;
-    let table = topTable;
-    for (;;) {
-      const pts = map.states[level]!.init(range, level, table);
-      const type = e.ptLoadSingleEntry(pts);
-      if (level === 0) {
-        if (type !== PT_ENTRY_EMPTY) return EADDRINUSE;
-        fmt.installLeafEntry(pts, map.oaHi, map.oaLo, PAGE_SHIFT, map.attrs);
-        // No flush: this path is not used when incoherent.
-        const nLo = (map.oaLo + 4096) | 0;
-        if ((nLo >>> 0) < (map.oaLo >>> 0)) map.oaHi = (map.oaHi + 1) | 0;
-        map.oaLo = nLo;
-        return 0;
-      }
-      if (type !== PT_ENTRY_TABLE) return EAGAIN;
-      table = pts.tableLower;
-      level--;
-    }
+  function mapSinglePage(range: Core.PtRange, map: MapArgs): number {
+    const pts = map.states[0]!;
+    const type = e.ptWalkToEntry(pts, range);
+    if (pts.level !== 0) return EAGAIN;
+    if (type !== PT_ENTRY_EMPTY) return EADDRINUSE;
+    fmt.installLeafEntry(pts, map.oaHi, map.oaLo, PAGE_SHIFT, map.attrs);
+    // No flush: this path is not used when incoherent.
+    const nLo = (map.oaLo + 4096) | 0;
+    if ((nLo >>> 0) < (map.oaLo >>> 0)) map.oaHi = (map.oaHi + 1) | 0;
+    map.oaLo = nLo;
+    return 0;
   }
 
   /**
@@ -412,7 +404,7 @@ export function mapTemplate(
     let ret: number;
     // The fast path does not do incoherent flushing.
     if (singlePage && !t.common.featDmaIncoherent) {
-      ret = mapSinglePage(range, map, range.topLevel, range.topTable);
+      ret = mapSinglePage(range, map);
       if (ret !== EAGAIN) return ret;
     }
     do {

@@ -11,7 +11,6 @@ import type { DirtyArgs } from '../scratch.js';
 
 export function queryTemplate(fmt: Core.AnyPtFormat, core: typeof Core, e: Core.PtEntryOps, lib: OpsLib) {
   const {
-    PT_ENTRY_EMPTY,
     PT_ENTRY_OA,
     PT_ENTRY_TABLE,
     IOMMU_DIRTY_NO_CLEAR,
@@ -40,19 +39,9 @@ export function queryTemplate(fmt: Core.AnyPtFormat, core: typeof Core, e: Core.
     out.set(0, 0);
     const ret = makeRange(t.common, range, iovaHi, iovaLo, 0, 1);
     if (ret) return ret;
-    let level = range.topLevel;
-    let table = range.topTable;
-    for (;;) {
-      const pts = s.queryStates[level]!.init(range, level, table);
-      const type = e.ptLoadSingleEntry(pts);
-      if (type === PT_ENTRY_OA) {
-        e.ptEntryOaExact(pts, out);
-        return 0;
-      }
-      if (type !== PT_ENTRY_TABLE) return 0;
-      table = pts.tableLower;
-      level--;
-    }
+    const pts = s.queryStates[0]!;
+    if (e.ptWalkToEntry(pts, range) === PT_ENTRY_OA) e.ptEntryOaExact(pts, out);
+    return 0;
   }
 
   /** record_dirty(): report one dirty entry and, unless NO_CLEAR, clean it and gather it. */
@@ -131,16 +120,9 @@ export function queryTemplate(fmt: Core.AnyPtFormat, core: typeof Core, e: Core.
     const range = s.queryRange;
     const ret = makeRange(t.common, range, iovaHi, iovaLo, 0, 1);
     if (ret) return ret;
-    let level = range.topLevel;
-    let table = range.topTable;
-    for (;;) {
-      const pts = s.queryStates[level]!.init(range, level, table);
-      const type = e.ptLoadSingleEntry(pts);
-      if (type === PT_ENTRY_EMPTY) return ENOENT;
-      if (type === PT_ENTRY_OA) return fmt.entryMakeWriteDirty(pts) ? 0 : EAGAIN;
-      table = pts.tableLower;
-      level--;
-    }
+    const pts = s.queryStates[0]!;
+    if (e.ptWalkToEntry(pts, range) !== PT_ENTRY_OA) return ENOENT;
+    return fmt.entryMakeWriteDirty(pts) ? 0 : EAGAIN;
   }
 
   return { iovaToPhys, readAndClearDirty, setDirty, readAndClearDirtyWalk };

@@ -107,26 +107,16 @@ export function unmapTemplate(fmt: Core.AnyPtFormat, core: typeof Core, e: Core.
    */
   function unmapOneLeaf(t: PtIommu, range: Core.PtRange, unmap: UnmapArgs): boolean {
     if (t.common.featDmaIncoherent) return false;
-    const states = t.scratch.queryStates;
-    let level = range.topLevel;
-    let table = range.topTable;
-    for (;;) {
-      const pts = states[level]!.init(range, level, table);
-      const type = e.ptLoadSingleEntry(pts);
-      if (type === PT_ENTRY_TABLE) {
-        table = pts.tableLower;
-        level--;
-        continue;
-      }
-      if (type !== PT_ENTRY_OA) return true;
-      const sz = fmt.entryNumContigLg2(pts) + t.common.itemLg2sz[level]!;
-      if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return true;
-      if (!log2DivEq(range.vaHi, range.vaLo, range.lastHi, range.lastLo, sz)) return false;
-      fmt.clearEntries(pts, sz - t.common.itemLg2sz[level]!);
-      unmap.unmappedHi = log2ToIntHi(sz);
-      unmap.unmappedLo = log2ToIntLo(sz);
-      return true;
-    }
+    const pts = t.scratch.queryStates[0]!;
+    if (e.ptWalkToEntry(pts, range) !== PT_ENTRY_OA) return true;
+    const level = pts.level;
+    const sz = fmt.entryNumContigLg2(pts) + t.common.itemLg2sz[level]!;
+    if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return true;
+    if (!log2DivEq(range.vaHi, range.vaLo, range.lastHi, range.lastLo, sz)) return false;
+    fmt.clearEntries(pts, sz - t.common.itemLg2sz[level]!);
+    unmap.unmappedHi = log2ToIntHi(sz);
+    unmap.unmappedLo = log2ToIntLo(sz);
+    return true;
   }
 
   /**
