@@ -203,11 +203,11 @@ const fillWords = new Int32Array(fillBits.buffer);
 
 /**
  * Write the 64-bit value hi:lo into `count` items from word `w` (the kernel's
- * loop-or-memset64). Long runs use a typed-array fill of the value as a
+ * loop-or-memset64). Runs of 8 or more use a typed-array fill of the value as a
  * double, which keeps every bit pattern except NaNs, so those loop.
  */
 export function ptFillEntries(common: PtCommon, w: number, count: number, hi: number, lo: number): void {
-  if (count >= 32 && (hi & 0x7ff00000) !== 0x7ff00000) {
+  if (count >= 8 && (hi & 0x7ff00000) !== 0x7ff00000) {
     fillWords[0] = lo;
     fillWords[1] = hi;
     common.entries64.fill(fillBits[0]!, w >>> 1, (w >>> 1) + count);
