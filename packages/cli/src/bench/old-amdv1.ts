@@ -7,7 +7,9 @@
  * @genpt/fmt-amdv1, into a PtIommu's own table memory, so a dump of either
  * is the same table.
  */
-import type { PtIommu } from '@genpt/iommu-ops';
+import type { U64 } from '@genpt/pt-core';
+import type { IommuIotlbGather, PtIommu } from '@genpt/iommu-ops';
+import { OldApiEdge } from './old-api.js';
 
 const PR = 1;
 const NL_SHIFT = 9;
@@ -143,8 +145,29 @@ export class OldAmdv1Pgtable {
     this.t.common.mem.free(pa);
   }
 
+  private readonly edge = new OldApiEdge((lg2) => lg2 >= 12 && lg2 <= 51);
+  private readonly mapArgs = { iova: 0, paddr: 0, lg2: 0 };
+  private readonly unmapArgs = { iova: 0, lg2: 0 };
+
+  /** map_pages() behind the old entry checks; returns the bytes mapped. */
+  mapPages(iovaIn: U64, paddrIn: U64, pgsize: number, pgcount: number, prot: number): number {
+    const args = this.mapArgs;
+    this.edge.map(iovaIn, paddrIn, pgsize, pgcount, prot, args);
+    this.walkMap(args.iova, args.paddr, args.lg2, pgcount, prot);
+    return pgsize * pgcount;
+  }
+
+  /** unmap_pages() behind the old entry checks, gathering what it unmapped. */
+  unmapPages(iovaIn: U64, pgsize: number, pgcount: number, gather: IommuIotlbGather): number {
+    const args = this.unmapArgs;
+    this.edge.unmap(iovaIn, pgsize, pgcount, gather, args);
+    const unmapped = this.walkUnmap(args.iova, args.lg2, pgcount);
+    this.edge.gatherAdd(gather, args.iova, unmapped);
+    return unmapped;
+  }
+
   /** iommu_v1_map_pages(): pgcount pages of 2^pgsizeLg2, one walk each. */
-  mapPages(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
+  private walkMap(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
     const size = 2 ** pgsizeLg2;
     const words = this.words;
     const count = 1 << ((pgsizeLg2 - 12) % 9);
@@ -199,7 +222,7 @@ export class OldAmdv1Pgtable {
   private readonly fetched = { size: 0 };
 
   /** iommu_v1_unmap_pages(): one walk per page until a hole. Returns bytes unmapped. */
-  unmapPages(iova: number, pgsizeLg2: number, pgcount: number): number {
+  private walkUnmap(iova: number, pgsizeLg2: number, pgcount: number): number {
     const total = pgcount * 2 ** pgsizeLg2;
     const words = this.words;
     let unmapped = 0;

@@ -6,7 +6,9 @@
  * pointers P|RW|U|A: the old code also set D there, which would only make
  * the dumps differ), into a PtIommu's own table memory.
  */
-import type { PtIommu } from '@genpt/iommu-ops';
+import type { U64 } from '@genpt/pt-core';
+import type { IommuIotlbGather, PtIommu } from '@genpt/iommu-ops';
+import { OldApiEdge } from './old-api.js';
 
 const P = 1;
 const RW = 2;
@@ -99,8 +101,29 @@ export class OldX86_64Pgtable {
     this.t.common.mem.free(pa);
   }
 
+  private readonly edge = new OldApiEdge((lg2) => lg2 === 12 || lg2 === 21 || lg2 === 30);
+  private readonly mapArgs = { iova: 0, paddr: 0, lg2: 0 };
+  private readonly unmapArgs = { iova: 0, lg2: 0 };
+
+  /** map_pages() behind the old entry checks; returns the bytes mapped. */
+  mapPages(iovaIn: U64, paddrIn: U64, pgsize: number, pgcount: number, prot: number): number {
+    const args = this.mapArgs;
+    this.edge.map(iovaIn, paddrIn, pgsize, pgcount, prot, args);
+    this.walkMap(args.iova, args.paddr, args.lg2, pgcount, prot);
+    return pgsize * pgcount;
+  }
+
+  /** unmap_pages() behind the old entry checks, gathering what it unmapped. */
+  unmapPages(iovaIn: U64, pgsize: number, pgcount: number, gather: IommuIotlbGather): number {
+    const args = this.unmapArgs;
+    this.edge.unmap(iovaIn, pgsize, pgcount, gather, args);
+    const unmapped = this.walkUnmap(args.iova, args.lg2, pgcount);
+    this.edge.gatherAdd(gather, args.iova, unmapped);
+    return unmapped;
+  }
+
   /** iommu_v2_map_pages() */
-  mapPages(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
+  private walkMap(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
     const size = 2 ** pgsizeLg2;
     const words = this.words;
     for (let p = 0; p < pgcount; p++, iova += size, paddr += size) {
@@ -135,7 +158,7 @@ export class OldX86_64Pgtable {
   }
 
   /** iommu_v2_unmap_pages(): one walk per page until a hole. Returns bytes unmapped. */
-  unmapPages(iova: number, pgsizeLg2: number, pgcount: number): number {
+  private walkUnmap(iova: number, pgsizeLg2: number, pgcount: number): number {
     const total = pgcount * 2 ** pgsizeLg2;
     const words = this.words;
     let unmapped = 0;

@@ -32,7 +32,7 @@ export interface BenchFormat {
   /** The seed's label. */
   label: string;
   make(): PtIommu;
-  old(t: PtIommu): { mapPages(iova: number, pa: number, lg2: number, n: number, prot: number): void; unmapPages(iova: number, lg2: number, n: number): number };
+  old(t: PtIommu): { mapPages(iova: number, pa: number, pgsize: number, n: number, prot: number): number; unmapPages(iova: number, pgsize: number, n: number, gather: IommuIotlbGather): number };
 }
 
 const lock = new PtSpinLock();
@@ -169,7 +169,7 @@ export function prepare(f: BenchFormat, shape: Shape, batch: number, fullBitmap 
   for (let i = 0; i < batch; i++) {
     const r = rangeOf(shape, i);
     tNew.mapPages(r.iova, r.pa, pgsize, shape.pgcount, RW);
-    old.mapPages(r.iova, r.pa, shape.pgsizeLg2, shape.pgcount, RW);
+    old.mapPages(r.iova, r.pa, pgsize, shape.pgcount, RW);
   }
   return { tNew, tOld, old, g, pgsize };
 }
@@ -181,7 +181,7 @@ export function checkIdentical(f: BenchFormat, shape: Shape, batch: number): { m
   for (let i = 0; i < batch; i++) {
     const r = rangeOf(shape, i);
     tNew.unmapPages(r.iova, pgsize, shape.pgcount, g);
-    old.unmapPages(r.iova, shape.pgsizeLg2, shape.pgcount);
+    old.unmapPages(r.iova, pgsize, shape.pgcount, g);
   }
   const unmapped = dumpText(tNew) === dumpText(tOld);
   return { mapped, unmapped };
@@ -207,7 +207,7 @@ export function measureRow(f: BenchFormat, shape: Shape, opts: TimingOptions): S
   const { pgcount, pgsizeLg2 } = shape;
   for (const r of ranges) {
     tNew.unmapPages(r.iova, pgsize, pgcount, g);
-    old.unmapPages(r.iova, pgsizeLg2, pgcount);
+    old.unmapPages(r.iova, pgsize, pgcount, g);
   }
   const newT = timeBatches(
     (i) => tNew.mapPages(ranges[i]!.iova, ranges[i]!.pa, pgsize, pgcount, RW),
@@ -215,8 +215,8 @@ export function measureRow(f: BenchFormat, shape: Shape, opts: TimingOptions): S
     opts,
   );
   const oldT = timeBatches(
-    (i) => old.mapPages(ranges[i]!.iova, ranges[i]!.pa, pgsizeLg2, pgcount, RW),
-    (i) => old.unmapPages(ranges[i]!.iova, pgsizeLg2, pgcount),
+    (i) => old.mapPages(ranges[i]!.iova, ranges[i]!.pa, pgsize, pgcount, RW),
+    (i) => old.unmapPages(ranges[i]!.iova, pgsize, pgcount, g),
     opts,
   );
   tNew.deinit();
