@@ -13,7 +13,7 @@ format and config it names: init, every step's result, every gather, every
 change_top and iotlb_sync in order, every dirty report and every dump,
 compared bit for bit with what the kernel produced. Files whose format is not
 installed are skipped. Ends with "N passed, M failed, K skipped"; exits 1 if
-any failed.
+any failed, 2 for usage errors (a missing directory is ENOENT).
 
 Options:
   -v, --verbose   print every file's outcome
@@ -38,7 +38,7 @@ export function golden(argv: string[]): number {
   if (positionals.length === 0) throw new CliError('golden needs a directory or file of traces (see genpt golden --help)');
   const outcomes: ReplayOutcome[] = [];
   for (const dir of positionals) {
-    if (!existsSync(dir)) throw new CliError(`no such file or directory: ${dir}`, 'ENOENT', 1);
+    if (!existsSync(dir)) throw new CliError(`no such file or directory: ${dir}`, 'ENOENT');
     for (const file of findGoldenFiles(dir)) {
       let outcome: ReplayOutcome;
       try {
