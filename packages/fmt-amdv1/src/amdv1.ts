@@ -27,7 +27,10 @@ import {
   PT_FEAT_FLUSH_RANGE_NO_GAPS,
   PT_FEAT_FULL_VA,
   PtFormatDefaults,
-  ptClearWords,
+  ptClearItems,
+  ptFindPresent,
+  ptTableInstall64,
+  ptTryCmpxchgEntry,
   ptFillEntries,
   ptWriteLeafRun,
   u64ShlHi,
@@ -233,14 +236,7 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
       lo |= this.smeLo;
       hi |= this.smeHi;
     }
-    const words = pts.words;
-    const w = pts.base + (pts.index << 1);
-    if (words[w] !== pts.entryLo || words[w + 1] !== pts.entryHi) return false;
-    words[w] = lo;
-    words[w + 1] = hi;
-    pts.entryLo = lo;
-    pts.entryHi = hi;
-    return true;
+    return ptTableInstall64(pts, hi, lo);
   }
 
   attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void {
@@ -265,26 +261,13 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
   }
 
   override entryMakeWriteDirty(pts: PtState): boolean {
-    const words = pts.words;
-    const w = pts.base + (pts.index << 1);
-    if (words[w] !== pts.entryLo || words[w + 1] !== pts.entryHi) {
-      pts.entryLo = words[w]!;
-      pts.entryHi = words[w + 1]!;
-      return false;
-    }
-    words[w] = pts.entryLo | AMDV1PT_FMT_D;
-    return true;
+    return ptTryCmpxchgEntry(pts, pts.entryHi, pts.entryLo | AMDV1PT_FMT_D);
   }
 
   /* ---- bulk extensions: the same results as the per-entry defaults, in one loop ---- */
 
   override findNonEmpty(pts: PtState, endIndex: number): number {
-    const words = pts.words;
-    const base = pts.base;
-    let w = base + (pts.index << 1);
-    const stop = base + (endIndex << 1);
-    while (w < stop && !(words[w]! & AMDV1PT_FMT_PR)) w += 2;
-    return (w - base) >>> 1;
+    return ptFindPresent(pts, endIndex, AMDV1PT_FMT_PR);
   }
 
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
@@ -334,7 +317,7 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
         break;
       }
     }
-    ptClearWords(words, base + (start << 1), (i - start) << 1);
+    ptClearItems(pts.range.common, base + (start << 1), i - start);
     pts.index = i;
     return i - start;
   }

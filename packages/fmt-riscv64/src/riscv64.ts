@@ -21,7 +21,9 @@ import {
   PT_FEAT_FLUSH_RANGE,
   PT_FEAT_SIGN_EXTEND,
   PtFormatDefaults,
-  ptClearWords,
+  ptClearItems,
+  ptFindPresent,
+  ptTableInstall64,
   ptWriteLeafRun,
   type PtCommon,
   type PtEntryType,
@@ -134,14 +136,7 @@ export class Riscv64Format extends PtFormatDefaults<Riscv64Cfg, Riscv64HwInfo> {
     const field = tablePa / 4;
     const lo = ((field >>> 0) & RISCVPT_PPN64_LO) | RISCVPT_V;
     const hi = (field / TWO32) & RISCVPT_PPN64_HI;
-    const words = pts.words;
-    const w = pts.base + (pts.index << 1);
-    if (words[w] !== pts.entryLo || words[w + 1] !== pts.entryHi) return false;
-    words[w] = lo;
-    words[w + 1] = hi;
-    pts.entryLo = lo;
-    pts.entryHi = hi;
-    return true;
+    return ptTableInstall64(pts, hi, lo);
   }
 
   attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void {
@@ -151,12 +146,7 @@ export class Riscv64Format extends PtFormatDefaults<Riscv64Cfg, Riscv64HwInfo> {
   /* ---- bulk extensions: the same results as the per-entry defaults, in one loop ---- */
 
   override findNonEmpty(pts: PtState, endIndex: number): number {
-    const words = pts.words;
-    const base = pts.base;
-    let w = base + (pts.index << 1);
-    const stop = base + (endIndex << 1);
-    while (w < stop && !(words[w]! & RISCVPT_V)) w += 2;
-    return (w - base) >>> 1;
+    return ptFindPresent(pts, endIndex, RISCVPT_V);
   }
 
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
@@ -199,7 +189,7 @@ export class Riscv64Format extends PtFormatDefaults<Riscv64Cfg, Riscv64HwInfo> {
         break;
       }
     }
-    ptClearWords(words, base + (start << 1), (i - start) << 1);
+    ptClearItems(pts.range.common, base + (start << 1), i - start);
     pts.index = i;
     return i - start;
   }

@@ -15,7 +15,9 @@ import {
   PT_FEAT_DMA_INCOHERENT,
   PT_FEAT_FLUSH_RANGE,
   PtFormatDefaults,
-  ptClearWords,
+  ptClearItems,
+  ptTableInstall64,
+  ptTryCmpxchgEntry,
   ptWriteLeafRun,
   type PtCommon,
   type PtEntryType,
@@ -102,14 +104,7 @@ export class VtdssFormat extends PtFormatDefaults<VtdssCfg, VtdssHwInfo> {
     // Tables allow everything; the leaf decides.
     const lo = ((tablePa >>> 0) & VTDSS_FMT_OA_LO) | VTDSS_FMT_R | VTDSS_FMT_W;
     const hi = (tablePa / TWO32) & VTDSS_FMT_OA_HI;
-    const words = pts.words;
-    const w = pts.base + (pts.index << 1);
-    if (words[w] !== pts.entryLo || words[w + 1] !== pts.entryHi) return false;
-    words[w] = lo;
-    words[w + 1] = hi;
-    pts.entryLo = lo;
-    pts.entryHi = hi;
-    return true;
+    return ptTableInstall64(pts, hi, lo);
   }
 
   attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void {
@@ -128,16 +123,7 @@ export class VtdssFormat extends PtFormatDefaults<VtdssCfg, VtdssHwInfo> {
   }
 
   override entryMakeWriteDirty(pts: PtState): boolean {
-    const words = pts.words;
-    const w = pts.base + (pts.index << 1);
-    // compare-and-exchange against the loaded entry; a loser sees the new value
-    if (words[w] !== pts.entryLo || words[w + 1] !== pts.entryHi) {
-      pts.entryLo = words[w]!;
-      pts.entryHi = words[w + 1]!;
-      return false;
-    }
-    words[w] = pts.entryLo | VTDSS_FMT_D;
-    return true;
+    return ptTryCmpxchgEntry(pts, pts.entryHi, pts.entryLo | VTDSS_FMT_D);
   }
 
   /* ---- software bits: those the specification marks ignored in every entry ---- */
@@ -185,7 +171,7 @@ export class VtdssFormat extends PtFormatDefaults<VtdssCfg, VtdssHwInfo> {
       // At levels 1 and 2 PS marks a leaf; a table pointer never has it
       while (w < stop && words[w]! & VTDSS_FMT_PS) w += 2;
     }
-    ptClearWords(words, first, w - first);
+    ptClearItems(pts.range.common, first, (w - first) >>> 1);
     const i = (w - base) >>> 1;
     pts.index = i;
     if (i < endIndex) {

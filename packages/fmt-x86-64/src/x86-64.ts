@@ -17,7 +17,9 @@ import {
   PT_FEAT_FLUSH_RANGE_NO_GAPS,
   PT_FEAT_SIGN_EXTEND,
   PtFormatDefaults,
-  ptClearWords,
+  ptClearItems,
+  ptFindPresent,
+  ptTableInstall64,
   ptWriteLeafRun,
   type PtCommon,
   type PtEntryType,
@@ -131,14 +133,7 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
       lo |= this.smeLo;
       hi |= this.smeHi;
     }
-    const words = pts.words;
-    const w = pts.base + (pts.index << 1);
-    if (words[w] !== pts.entryLo || words[w + 1] !== pts.entryHi) return false;
-    words[w] = lo;
-    words[w + 1] = hi;
-    pts.entryLo = lo;
-    pts.entryHi = hi;
-    return true;
+    return ptTableInstall64(pts, hi, lo);
   }
 
   attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void {
@@ -163,12 +158,7 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
   /* ---- bulk extensions: the same results as the per-entry defaults, in one loop ---- */
 
   override findNonEmpty(pts: PtState, endIndex: number): number {
-    const words = pts.words;
-    const base = pts.base;
-    let w = base + (pts.index << 1);
-    const stop = base + (endIndex << 1);
-    while (w < stop && !(words[w]! & X86_64_FMT_P)) w += 2;
-    return (w - base) >>> 1;
+    return ptFindPresent(pts, endIndex, X86_64_FMT_P);
   }
 
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
@@ -194,7 +184,7 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
       while (w + 6 < stop && (words[w]! & words[w + 2]! & words[w + 4]! & words[w + 6]! & leaf) === leaf) w += 8;
       while (w < stop && (words[w]! & leaf) === leaf) w += 2;
     }
-    ptClearWords(words, first, w - first);
+    ptClearItems(pts.range.common, first, (w - first) >>> 1);
     const i = (w - base) >>> 1;
     pts.index = i;
     if (i < endIndex) {

@@ -10,11 +10,11 @@
 import { PT_ENTRY_OA, PT_ENTRY_TABLE, type PtEntryType } from './entry-type.js';
 import type { AnyPtFormat } from './format.js';
 import type { PtRange } from './range.js';
-import { ptAdvance, ptIndexToVa, ptRangeToIndex, type PtState } from './state.js';
+import { ptAdvance, ptIndexToVa, ptRangeToIndex, ptVaIndex, type PtState } from './state.js';
 import { maskHi, maskLo, type U64Pair } from './u64.js';
 
 /** What {@link ptEntryOpsTemplate} needs from pt-core. */
-export const entryOpsLib = { PT_ENTRY_OA, PT_ENTRY_TABLE, ptAdvance, ptIndexToVa, ptRangeToIndex, maskHi, maskLo };
+export const entryOpsLib = { PT_ENTRY_OA, PT_ENTRY_TABLE, ptAdvance, ptIndexToVa, ptRangeToIndex, ptVaIndex, maskHi, maskLo };
 
 export type PtEntryOps = ReturnType<typeof ptEntryOpsTemplate>;
 
@@ -23,7 +23,7 @@ export function ptEntryOpsTemplate(
   fmt: Pick<AnyPtFormat, 'loadEntryRaw' | 'tablePa' | 'entryNumContigLg2' | 'entryOa'>,
   lib: typeof entryOpsLib,
 ) {
-  const { PT_ENTRY_OA, PT_ENTRY_TABLE, ptAdvance, ptIndexToVa, ptRangeToIndex, maskHi, maskLo } = lib;
+  const { PT_ENTRY_OA, PT_ENTRY_TABLE, ptAdvance, ptIndexToVa, ptRangeToIndex, ptVaIndex, maskHi, maskLo } = lib;
 
   /** pt_load_entry(): load and classify; for a TABLE also find its lower table. */
   function ptLoadEntry(pts: PtState): void {
@@ -58,16 +58,14 @@ export function ptEntryOpsTemplate(
    * range.va: the kernel's loop of pt_load_single_entry() and descend for
    * a single address, in one state object. Returns the type of the entry it
    * stopped at (never TABLE); `pts` is left on it, with the entry loaded.
-   * The index below the top is (va >> itemLg2sz) mod items, done inline.
    */
   function ptWalkToEntry(pts: PtState, range: PtRange): PtEntryType {
     const common = range.common;
     let level = range.topLevel;
     pts.init(range, level, range.topTable);
     pts.index = ptRangeToIndex(pts);
+    // Locals, not pts.setTable(): this loop is most of a single-page op.
     const memBase = common.memBasePa;
-    const vaHi = range.vaHi;
-    const vaLo = range.vaLo;
     const iszs = common.itemLg2sz;
     const nis = common.numItemsLg2;
     for (;;) {
@@ -79,9 +77,7 @@ export function ptEntryOpsTemplate(
       pts.level = level;
       pts.table = table;
       pts.base = (table - memBase) >>> 2;
-      const isz = iszs[level]!;
-      const mask = ~(-1 << nis[level]!);
-      pts.index = isz >= 32 ? (vaHi >>> (isz - 32)) & mask : ((vaLo >>> isz) | (vaHi << (32 - isz))) & mask;
+      pts.index = ptVaIndex(range.vaHi, range.vaLo, iszs[level]!, nis[level]!);
     }
   }
 

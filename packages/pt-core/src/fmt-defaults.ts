@@ -6,6 +6,7 @@
 import type { PtWriteAttrs } from './attrs.js';
 import type { PtCommon } from './common.js';
 import { PT_ENTRY_EMPTY, PT_ENTRY_OA, type PtEntryType } from './entry-type.js';
+import { ptClearItems } from './entry-write.js';
 import type { PtFormat, PtIommuCfg } from './format.js';
 import { log2Mod32 } from './log2.js';
 import { ptDefaultPgszLg2ToLevel } from './pgsize.js';
@@ -114,7 +115,7 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
 
   /** Default: single stores of zero over 2^numContigLg2 items (a bulk fill for long runs). */
   clearEntries(pts: PtState, numContigLg2: number): void {
-    ptClearWords(pts.words, pts.base + (pts.index << 1), 2 << numContigLg2);
+    ptClearItems(pts.range.common, pts.base + (pts.index << 1), 1 << numContigLg2);
   }
 
   swBit(bitnr: number, _out: U64Pair): void {
@@ -170,132 +171,6 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
       if (pts.type !== PT_ENTRY_OA) return cleared;
     }
   }
-}
-
-/** The last arena ptClearWords saw, as 64-bit items (found once per arena). */
-let clearWordsOf: Int32Array | undefined;
-let clearItemsOf: Float64Array | undefined;
-
-/**
- * Zero `count` words from `w`, the kernel's loop-or-memset64. Measured on
- * Node 20: a store loop wins up to 4 items; past that a typed-array fill
- * (~20 ns for its call) does, and past 64 items a fill of 64-bit elements
- * is a third faster than one of 32-bit elements.
- */
-export function ptClearWords(words: Int32Array, w: number, count: number): void {
-  if (count <= 8) {
-    for (let i = w, end = w + count; i < end; i++) words[i] = 0;
-    return;
-  }
-  if (count >= 128 && ((w | count) & 1) === 0 && (words.byteOffset & 7) === 0) {
-    if (words !== clearWordsOf) {
-      clearWordsOf = words;
-      clearItemsOf = new Float64Array(words.buffer, words.byteOffset, words.length >>> 1);
-    }
-    clearItemsOf!.fill(0, w >>> 1, (w + count) >>> 1);
-    return;
-  }
-  words.fill(0, w, w + count);
-}
-
-const fillBits = new Float64Array(1);
-const fillWords = new Int32Array(fillBits.buffer);
-
-/**
- * Write the 64-bit value hi:lo into `count` items from word `w` (the kernel's
- * loop-or-memset64). Runs of 8 or more use a typed-array fill of the value as a
- * double, which keeps every bit pattern except NaNs, so those loop.
- */
-export function ptFillEntries(common: PtCommon, w: number, count: number, hi: number, lo: number): void {
-  if (count >= 8 && (hi & 0x7ff00000) !== 0x7ff00000) {
-    fillWords[0] = lo;
-    fillWords[1] = hi;
-    common.entries64.fill(fillBits[0]!, w >>> 1, (w >>> 1) + count);
-    return;
-  }
-  const words = common.words;
-  for (const end = w + 2 * count; w < end; w += 2) {
-    words[w] = lo;
-    words[w + 1] = hi;
-  }
-}
-
-/**
- * For formats whose address field is OA bits 51:12 in place (AMDv1, x86,
- * VT-d): the installLeafRun loop. Writes up to `count` single-item leaves at
- * pts.index whose OA rises by 2^sizeLg2 (< 2^32) each — low word OA | flags,
- * high word (OA bits 63:32 & hiMask) | attrHi — stopping before an item with
- * any of presentLo/presentHi set. Returns the number written; the last one
- * is left in pts.entry.
- */
-export function ptWriteLeafRun(
-  pts: PtState,
-  count: number,
-  oaHi: number,
-  oaLo: number,
-  sizeLg2: number,
-  flags: number,
-  attrHi: number,
-  hiMask: number,
-  presentLo: number,
-  presentHi: number,
-): number {
-  const words = pts.words;
-  // int32 arithmetic keeps the loop in registers (2 ** n would be a double)
-  const size = 1 << sizeLg2;
-  const first = pts.base + (pts.index << 1);
-  let w = first;
-  let lo = oaLo >>> 0;
-  let hi = oaHi | 0;
-  let left = count;
-  while (left > 0) {
-    // As many as fit before the low word wraps, without a carry test each.
-    let n = Math.min(left, Math.ceil((4294967296 - lo) / (size >>> 0)));
-    left -= n;
-    const h = (hi & hiMask) | attrHi;
-    let l = lo | 0;
-    if (presentHi === 0) {
-      // The common case: presence is all in the low word. Four items per
-      // test while they are all empty, then one by one.
-      for (; n >= 4 && ((words[w]! | words[w + 2]! | words[w + 4]! | words[w + 6]!) & presentLo) === 0; n -= 4, w += 8) {
-        words[w] = l | flags;
-        words[w + 1] = h;
-        words[w + 2] = (l + size) | flags;
-        words[w + 3] = h;
-        words[w + 4] = (l + 2 * size) | flags;
-        words[w + 5] = h;
-        words[w + 6] = (l + 3 * size) | flags;
-        words[w + 7] = h;
-        l = (l + 4 * size) | 0;
-      }
-      for (; n > 0; n--, w += 2) {
-        if ((words[w]! & presentLo) !== 0) {
-          left = 0;
-          break;
-        }
-        words[w] = l | flags;
-        words[w + 1] = h;
-        l = (l + size) | 0;
-      }
-    } else {
-      for (; n > 0; n--, w += 2) {
-        if ((words[w]! & presentLo) !== 0 || (words[w + 1]! & presentHi) !== 0) {
-          left = 0;
-          break;
-        }
-        words[w] = l | flags;
-        words[w + 1] = h;
-        l = (l + size) | 0;
-      }
-    }
-    lo = l >>> 0;
-    if (lo === 0) hi = (hi + 1) | 0;
-  }
-  if (w !== first) {
-    pts.entryLo = words[w - 2]!;
-    pts.entryHi = words[w - 1]!;
-  }
-  return (w - first) >>> 1;
 }
 
 /**

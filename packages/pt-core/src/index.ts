@@ -11,6 +11,7 @@ export * from './entry-type.js';
 export * from './attrs.js';
 export * from './format.js';
 export * from './fmt-defaults.js';
+export * from './entry-write.js';
 export * from './table-memory.js';
 export * from './common.js';
 export * from './range.js';

@@ -38,18 +38,15 @@ export class PtState {
       this.words = range.common.words;
     }
     this.level = level;
-    this.table = table;
-    // Tables always lie inside the arena: no bounds check on the hot path.
-    this.base = (table - range.common.memBasePa) >>> 2;
+    this.setTable(table);
     return this;
   }
 
-  /** Point at a table by PA (0 = none, for states that only describe a level). */
+  /** Point at the table at PA `table` (a descent keeps the range and sets the level itself). */
   setTable(table: number): void {
-    const common = this.range.common;
     this.table = table;
-    this.words = common.words;
-    this.base = (table - common.memBasePa) >>> 2;
+    // Tables always lie inside the arena: no bounds check on the hot path.
+    this.base = (table - this.range.common.memBasePa) >>> 2;
   }
 
   /** Word offset in {@link words} of the low word of item `index`. */
@@ -102,11 +99,14 @@ export function ptRangeToIndex(pts: PtState): number {
     const b = range.maxVaszLg2;
     return u64ShrLo(range.vaHi & maskHi(b), range.vaLo & maskLo(b), isz) >>> 0;
   }
-  return indexOf(range.vaHi, range.vaLo, isz, common.numItemsLg2[level]!);
+  return ptVaIndex(range.vaHi, range.vaLo, isz, common.numItemsLg2[level]!);
 }
 
-/** (va >> isz) mod 2^n for a lower level, whose index bits never reach past bit 63. */
-function indexOf(hi: number, lo: number, isz: number, n: number): number {
+/**
+ * (va >> isz) mod 2^n: the index of va in a table below the top, whose
+ * index bits never reach past bit 63.
+ */
+export function ptVaIndex(hi: number, lo: number, isz: number, n: number): number {
   const mask = ~(-1 << n);
   if (isz >= 32) return (hi >>> (isz - 32)) & mask;
   if (isz + n <= 32) return (lo >>> isz) & mask;
@@ -125,7 +125,7 @@ export function ptRangeToEndIndex(pts: PtState): number {
   }
   const n = common.numItemsLg2[pts.level]!;
   if (log2DivEq(range.vaHi, range.vaLo, range.lastHi, range.lastLo, n + isz)) {
-    return indexOf(range.lastHi, range.lastLo, isz, n) + 1;
+    return ptVaIndex(range.lastHi, range.lastLo, isz, n) + 1;
   }
   return 1 << n;
 }

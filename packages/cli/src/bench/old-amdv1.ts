@@ -7,44 +7,21 @@
  * @genpt/fmt-amdv1, into a PtIommu's own table memory, so a dump of either
  * is the same table.
  */
-import type { U64 } from '@genpt/pt-core';
-import type { IommuIotlbGather, PtIommu } from '@genpt/iommu-ops';
-import { OldApiEdge } from './old-api.js';
+import type { PtIommu } from '@genpt/iommu-ops';
+import { levelIndex, OA_HI, OA_LO, OldIoPgtable, TWO32 } from './old-io-pgtable.js';
 
 const PR = 1;
 const NL_SHIFT = 9;
-const OA_LO = 0xfffff000 | 0;
-const OA_HI = 0x000fffff;
 const FC_HI = 1 << 28;
 const IR_HI = 1 << 29;
 const IW_HI = 1 << 30;
-const TWO32 = 4294967296;
 
-/** Index of `iova` (hi/lo words) at a level: PM_LEVEL_INDEX. */
-function levelIndex(level: number, hi: number, lo: number): number {
-  const shift = 12 + 9 * level;
-  if (shift >= 32) return (hi >>> (shift - 32)) & 0x1ff;
-  return ((lo >>> shift) | (hi << (32 - shift))) & 0x1ff;
-}
-
-export class OldAmdv1Pgtable {
-  private readonly words: Int32Array;
-  private readonly memBase: number;
+export class OldAmdv1Pgtable extends OldIoPgtable {
   private readonly fc: boolean;
 
-  constructor(private readonly t: PtIommu) {
-    this.words = t.common.words;
-    this.memBase = t.common.memBasePa;
+  constructor(t: PtIommu) {
+    super(t, (lg2) => lg2 >= 12 && lg2 <= 51);
     this.fc = t.common.feature(7);
-  }
-
-  private wordOf(tablePa: number, index: number): number {
-    return ((tablePa - this.memBase) >>> 2) + (index << 1);
-  }
-
-  private tablePaOf(w: number): number {
-    const words = this.words;
-    return (words[w + 1]! & OA_HI) * TWO32 + ((words[w]! & OA_LO) >>> 0);
   }
 
   /** increase_address_space(): one more level on top, the old root at index 0. */
@@ -128,10 +105,6 @@ export class OldAmdv1Pgtable {
     this.freeTable(this.tablePaOfValue(pte, pteHi), level - 1);
   }
 
-  private tablePaOfValue(lo: number, hi: number): number {
-    return (hi & OA_HI) * TWO32 + ((lo & OA_LO) >>> 0);
-  }
-
   private freeTable(pa: number, level: number): void {
     const words = this.words;
     const base = this.wordOf(pa, 0);
@@ -145,29 +118,8 @@ export class OldAmdv1Pgtable {
     this.t.common.mem.free(pa);
   }
 
-  private readonly edge = new OldApiEdge((lg2) => lg2 >= 12 && lg2 <= 51);
-  private readonly mapArgs = { iova: 0, paddr: 0, lg2: 0 };
-  private readonly unmapArgs = { iova: 0, lg2: 0 };
-
-  /** map_pages() behind the old entry checks; returns the bytes mapped. */
-  mapPages(iovaIn: U64, paddrIn: U64, pgsize: number, pgcount: number, prot: number): number {
-    const args = this.mapArgs;
-    this.edge.map(iovaIn, paddrIn, pgsize, pgcount, prot, args);
-    this.walkMap(args.iova, args.paddr, args.lg2, pgcount, prot);
-    return pgsize * pgcount;
-  }
-
-  /** unmap_pages() behind the old entry checks, gathering what it unmapped. */
-  unmapPages(iovaIn: U64, pgsize: number, pgcount: number, gather: IommuIotlbGather): number {
-    const args = this.unmapArgs;
-    this.edge.unmap(iovaIn, pgsize, pgcount, gather, args);
-    const unmapped = this.walkUnmap(args.iova, args.lg2, pgcount);
-    this.edge.gatherAdd(gather, args.iova, unmapped);
-    return unmapped;
-  }
-
   /** iommu_v1_map_pages(): pgcount pages of 2^pgsizeLg2, one walk each. */
-  private walkMap(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
+  protected walkMap(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
     const size = 2 ** pgsizeLg2;
     const words = this.words;
     const count = 1 << ((pgsizeLg2 - 12) % 9);
@@ -222,7 +174,7 @@ export class OldAmdv1Pgtable {
   private readonly fetched = { size: 0 };
 
   /** iommu_v1_unmap_pages(): one walk per page until a hole. Returns bytes unmapped. */
-  private walkUnmap(iova: number, pgsizeLg2: number, pgcount: number): number {
+  protected walkUnmap(iova: number, pgsizeLg2: number, pgcount: number): number {
     const total = pgcount * 2 ** pgsizeLg2;
     const words = this.words;
     let unmapped = 0;

@@ -6,9 +6,8 @@
  * pointers P|RW|U|A: the old code also set D there, which would only make
  * the dumps differ), into a PtIommu's own table memory.
  */
-import type { U64 } from '@genpt/pt-core';
-import type { IommuIotlbGather, PtIommu } from '@genpt/iommu-ops';
-import { OldApiEdge } from './old-api.js';
+import type { PtIommu } from '@genpt/iommu-ops';
+import { levelIndex, OA_HI, OA_LO, OldIoPgtable, TWO32 } from './old-io-pgtable.js';
 
 const P = 1;
 const RW = 2;
@@ -16,32 +15,12 @@ const U = 4;
 const A = 1 << 5;
 const D = 1 << 6;
 const PS = 1 << 7;
-const OA_LO = 0xfffff000 | 0;
-const OA_HI = 0x000fffff;
-const TWO32 = 4294967296;
 
-function levelIndex(level: number, hi: number, lo: number): number {
-  const shift = 12 + 9 * level;
-  if (shift >= 32) return (hi >>> (shift - 32)) & 0x1ff;
-  return ((lo >>> shift) | (hi << (32 - shift))) & 0x1ff;
-}
-
-export class OldX86_64Pgtable {
-  private readonly words: Int32Array;
-  private readonly memBase: number;
+export class OldX86_64Pgtable extends OldIoPgtable {
   private readonly fetched = { size: 0 };
 
-  constructor(private readonly t: PtIommu) {
-    this.words = t.common.words;
-    this.memBase = t.common.memBasePa;
-  }
-
-  private wordOf(tablePa: number, index: number): number {
-    return ((tablePa - this.memBase) >>> 2) + (index << 1);
-  }
-
-  private tablePaOf(w: number): number {
-    return (this.words[w + 1]! & OA_HI) * TWO32 + ((this.words[w]! & OA_LO) >>> 0);
+  constructor(t: PtIommu) {
+    super(t, (lg2) => lg2 === 12 || lg2 === 21 || lg2 === 30);
   }
 
   /** v2_alloc_pte(): the PTE slot for a page of 2^sizeLg2 at iova, making tables; its word index. */
@@ -85,10 +64,6 @@ export class OldX86_64Pgtable {
     return w;
   }
 
-  private tablePaOfValue(lo: number, hi: number): number {
-    return (hi & OA_HI) * TWO32 + ((lo & OA_LO) >>> 0);
-  }
-
   private freeTable(pa: number, level: number): void {
     const words = this.words;
     const base = this.wordOf(pa, 0);
@@ -101,29 +76,8 @@ export class OldX86_64Pgtable {
     this.t.common.mem.free(pa);
   }
 
-  private readonly edge = new OldApiEdge((lg2) => lg2 === 12 || lg2 === 21 || lg2 === 30);
-  private readonly mapArgs = { iova: 0, paddr: 0, lg2: 0 };
-  private readonly unmapArgs = { iova: 0, lg2: 0 };
-
-  /** map_pages() behind the old entry checks; returns the bytes mapped. */
-  mapPages(iovaIn: U64, paddrIn: U64, pgsize: number, pgcount: number, prot: number): number {
-    const args = this.mapArgs;
-    this.edge.map(iovaIn, paddrIn, pgsize, pgcount, prot, args);
-    this.walkMap(args.iova, args.paddr, args.lg2, pgcount, prot);
-    return pgsize * pgcount;
-  }
-
-  /** unmap_pages() behind the old entry checks, gathering what it unmapped. */
-  unmapPages(iovaIn: U64, pgsize: number, pgcount: number, gather: IommuIotlbGather): number {
-    const args = this.unmapArgs;
-    this.edge.unmap(iovaIn, pgsize, pgcount, gather, args);
-    const unmapped = this.walkUnmap(args.iova, args.lg2, pgcount);
-    this.edge.gatherAdd(gather, args.iova, unmapped);
-    return unmapped;
-  }
-
   /** iommu_v2_map_pages() */
-  private walkMap(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
+  protected walkMap(iova: number, paddr: number, pgsizeLg2: number, pgcount: number, prot: number): void {
     const size = 2 ** pgsizeLg2;
     const words = this.words;
     for (let p = 0; p < pgcount; p++, iova += size, paddr += size) {
@@ -158,7 +112,7 @@ export class OldX86_64Pgtable {
   }
 
   /** iommu_v2_unmap_pages(): one walk per page until a hole. Returns bytes unmapped. */
-  private walkUnmap(iova: number, pgsizeLg2: number, pgcount: number): number {
+  protected walkUnmap(iova: number, pgsizeLg2: number, pgcount: number): number {
     const total = pgcount * 2 ** pgsizeLg2;
     const words = this.words;
     let unmapped = 0;

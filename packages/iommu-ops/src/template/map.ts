@@ -43,6 +43,8 @@ export function mapTemplate(
     log2ToIntLo,
     maskHi,
     maskLo,
+    u64AddHi,
+    u64AddLo,
     u64ShlHi,
     u64ShlLo,
   } = core;
@@ -193,9 +195,8 @@ export function mapTemplate(
           // oa += n << leafPgsizeLg2
           const addHi = u64ShlHi(0, n, leafPgsizeLg2);
           const addLo = u64ShlLo(0, n, leafPgsizeLg2);
-          const nLo = (oaLo + addLo) | 0;
-          oaHi = (oaHi + addHi + ((oaLo >>> 0) + (addLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-          oaLo = nLo;
+          oaHi = u64AddHi(oaHi, oaLo, addHi, addLo);
+          oaLo = u64AddLo(oaHi, oaLo, addHi, addLo);
           pts.index += n;
           if (pts.index >= end) break;
         }
