@@ -43,6 +43,7 @@ import {
   type PtState,
   type PtWriteAttrs,
   type U64Pair,
+  ptCheckInstallLeafArgs,
 } from '@genpt/pt-core';
 import {
   AMDV1PT_FMT_D,
@@ -207,6 +208,7 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
   }
 
   installLeafEntry(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): void {
+    if (pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     const isz = pts.range.common.itemLg2sz[pts.level]!;
     const s = this.oaShift;
     let lo = (u64ShlLo(oaHi, oaLo, s) & AMDV1PT_FMT_OA_LO) | AMDV1PT_FMT_PR | attrs.descriptorLo;
@@ -271,6 +273,7 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
   }
 
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    if (count !== 0 && pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     if (this.oaShift !== 0 || oaszLg2 >= 32) return super.installLeafRun(pts, count, oaHi, oaLo, oaszLg2, attrs);
     // Single-item leaves below 4 GiB (Next Level 0): OA bits 51:12 map
     // straight onto the address field, so each entry is the OA plus flags.

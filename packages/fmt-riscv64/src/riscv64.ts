@@ -31,6 +31,7 @@ import {
   type PtState,
   type PtWriteAttrs,
   type U64Pair,
+  ptCheckInstallLeafArgs,
 } from '@genpt/pt-core';
 import {
   PT_FEAT_RISCV_SVNAPOT_64K,
@@ -112,6 +113,7 @@ export class Riscv64Format extends PtFormatDefaults<Riscv64Cfg, Riscv64HwInfo> {
   }
 
   installLeafEntry(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): void {
+    if (pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     let lo = (((oaLo >>> 2) | (oaHi << 30)) & RISCVPT_PPN64_LO) | RISCVPT_V | attrs.descriptorLo;
     let hi = ((oaHi >>> 2) & RISCVPT_PPN64_HI) | attrs.descriptorHi;
     const words = pts.words;
@@ -150,6 +152,7 @@ export class Riscv64Format extends PtFormatDefaults<Riscv64Cfg, Riscv64HwInfo> {
   }
 
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    if (count !== 0 && pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     // The field is OA >> 2 in place: run the in-place loop on the shifted OA,
     // while one step (2^(oasz-2)) still fits a word (4K, 2M and 1G items).
     if (oaszLg2 - 2 >= 32) return super.installLeafRun(pts, count, oaHi, oaLo, oaszLg2, attrs);

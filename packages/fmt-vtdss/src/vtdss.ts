@@ -25,6 +25,7 @@ import {
   type PtState,
   type PtWriteAttrs,
   type U64Pair,
+  ptCheckInstallLeafArgs,
 } from '@genpt/pt-core';
 import {
   PT_FEAT_VTDSS_FORCE_COHERENCE,
@@ -89,7 +90,8 @@ export class VtdssFormat extends PtFormatDefaults<VtdssCfg, VtdssHwInfo> {
     return 9;
   }
 
-  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, _oaszLg2: number, attrs: PtWriteAttrs): void {
+  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): void {
+    if (pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     let lo = (oaLo & VTDSS_FMT_OA_LO) | attrs.descriptorLo;
     const hi = (oaHi & VTDSS_FMT_OA_HI) | attrs.descriptorHi;
     if (pts.level !== 0) lo |= VTDSS_FMT_PS;
@@ -152,6 +154,7 @@ export class VtdssFormat extends PtFormatDefaults<VtdssCfg, VtdssHwInfo> {
   }
 
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    if (count !== 0 && pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     const flags = attrs.descriptorLo | (pts.level !== 0 ? VTDSS_FMT_PS : 0);
     // Any non-zero word means the item is in use.
     return ptWriteLeafRun(pts, count, oaHi, oaLo, oaszLg2, flags, attrs.descriptorHi, VTDSS_FMT_OA_HI, -1, -1);

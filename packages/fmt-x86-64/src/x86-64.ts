@@ -27,6 +27,7 @@ import {
   type PtState,
   type PtWriteAttrs,
   type U64Pair,
+  ptCheckInstallLeafArgs,
 } from '@genpt/pt-core';
 import {
   PT_FEAT_X86_64_AMD_ENCRYPT_TABLES,
@@ -115,7 +116,8 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
     return 9;
   }
 
-  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, _oaszLg2: number, attrs: PtWriteAttrs): void {
+  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): void {
+    if (pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     let lo = (oaLo & X86_64_FMT_OA_LO) | X86_64_FMT_P | attrs.descriptorLo;
     const hi = (oaHi & X86_64_FMT_OA_HI) | attrs.descriptorHi;
     if (pts.level !== 0) lo |= X86_64_FMT_PS;
@@ -162,6 +164,7 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
   }
 
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    if (count !== 0 && pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     const flags = X86_64_FMT_P | attrs.descriptorLo | (pts.level !== 0 ? X86_64_FMT_PS : 0);
     return ptWriteLeafRun(pts, count, oaHi, oaLo, oaszLg2, flags, attrs.descriptorHi, X86_64_FMT_OA_HI, X86_64_FMT_P, 0);
   }

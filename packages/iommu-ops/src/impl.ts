@@ -1,36 +1,30 @@
 /**
- * The IOMMU algorithms compiled once per format (the kernel builds
- * iommu_pt.h once per format): every template specialised for `fmt` and
- * wired together. Cached for the format object's lifetime.
+ * The IOMMU algorithms bound to one format, the way the kernel compiles
+ * iommu_pt.h once per format: the format's slot (pt-core's iteration
+ * primitives and this package's ops, each copied per slot at build time),
+ * bound once and cached for the format object's lifetime.
  */
-import * as core from '@genpt/pt-core';
-import { entryOpsLib, ptEntryOpsTemplate, specialize, type AnyPtFormat } from '@genpt/pt-core';
-import { opsLib } from './ops-lib.js';
-import { collectTemplate } from './template/collect.js';
-import { mapTemplate } from './template/map.js';
-import { queryTemplate } from './template/query.js';
-import { unmapTemplate } from './template/unmap.js';
+import { ptFormatSlot, ptIterSlots, validateFormat, type AnyPtFormat } from '@genpt/pt-core';
+import type { PtOpWalks } from './ops/index.js';
+import { ptOpsSlots } from './slots.js';
 
-function build(fmt: AnyPtFormat) {
-  const label = fmt.name;
-  const e = specialize(ptEntryOpsTemplate, fmt, label)(fmt, entryOpsLib);
-  const collect = specialize(collectTemplate, fmt, label)(fmt, core, e);
-  const map = specialize(mapTemplate, fmt, label)(fmt, core, e, opsLib, collect);
-  const unmap = specialize(unmapTemplate, fmt, label)(fmt, core, e, opsLib);
-  const query = specialize(queryTemplate, fmt, label)(fmt, core, e, opsLib);
-  return { e, collect, map, unmap, query };
+const impls = new WeakMap<AnyPtFormat, PtOpWalks>();
+
+/** The number of per-format slots both packages ship (0 in an unbuilt source tree). */
+const copies = Math.min(ptIterSlots.length, ptOpsSlots.length) - 1;
+
+/** The slot `fmt` runs in (0 is the shared original). */
+export function iommuPtSlot(fmt: AnyPtFormat): number {
+  return ptFormatSlot(fmt, copies);
 }
 
-export type IommuPtImpl = ReturnType<typeof build>;
-
-const impls = new WeakMap<AnyPtFormat, IommuPtImpl>();
-
-/** The algorithms specialised for `fmt`. */
-export function iommuPtImpl(fmt: AnyPtFormat): IommuPtImpl {
+/** Every op's walk, bound to `fmt`. */
+export function iommuPtImpl(fmt: AnyPtFormat): PtOpWalks {
   let impl = impls.get(fmt);
   if (impl === undefined) {
-    core.validateFormat(fmt);
-    impl = build(fmt);
+    validateFormat(fmt);
+    const slot = iommuPtSlot(fmt);
+    impl = ptOpsSlots[slot]!.buildWalks(fmt, ptIterSlots[slot]!.ptEntryOps(fmt));
     impls.set(fmt, impl);
   }
   return impl;

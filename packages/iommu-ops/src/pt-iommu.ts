@@ -6,11 +6,11 @@
  */
 import {
   Errno,
-  IOMMU_PROT_MASK,
   PT_FEAT_DYNAMIC_TOP,
   PT_FEAT_FULL_VA,
   PT_FEAT_SIGN_EXTEND,
   PtCommon,
+  ptWarned,
   PtError,
   PtRange,
   PtState,
@@ -22,13 +22,6 @@ import {
   ptTopRange,
   ptTopRangeOf,
   ptWalkRange,
-  u64ShlHi,
-  u64ShlLo,
-  u64ShrHi,
-  u64ShrLo,
-  u64Split,
-  u64SubHi,
-  u64SubLo,
   u64Value,
   maskHi,
   maskLo,
@@ -37,7 +30,6 @@ import {
   type FormatHwInfo,
   type U64,
 } from '@genpt/pt-core';
-import { IommuDirtyBitmap } from './dirty.js';
 import {
   IOMMU_DOMAIN_PAGING,
   IommuDomain,
@@ -47,14 +39,21 @@ import {
 } from './domain.js';
 import { IommuIotlbGather } from './gather.js';
 import { ALLOC_NORMAL, putPagesList, stopIncoherentList, tableAllocTop } from './helpers.js';
-import { iommuPtImpl, type IommuPtImpl } from './impl.js';
-import { WalkScratch } from './scratch.js';
+import { iommuPtImpl } from './impl.js';
+import { newStates, type PtOpMethods, type PtOpStates, type PtOpWalks } from './ops/index.js';
+import { ptOpsSlots } from './slots.js';
 
 export interface PtIommuOptions {
   /** Where tables are allocated (shared with hardware models). A new one by default. */
   mem?: TableMemory;
   /** Behave like a CONFIG_DEBUG_GENERIC_PT kernel (the kunit suites and golden traces). */
   debug?: boolean;
+  /**
+   * The checked build: run the kernel's PT_WARN_ON checks, throwing a
+   * PtCheckError naming a failed invariant (pt-core check.ts). For tests;
+   * default GENPT_CHECKED=1 in the environment.
+   */
+  checked?: boolean;
   /** change_top / get_top_lock, required with DYNAMIC_TOP. */
   driverOps?: PtIommuDriverOps;
   /** The driver's iotlb_sync. Default: free the gathered table pages (what the kunit fixture does). */
@@ -82,6 +81,11 @@ function defaultDomainOps(mem: TableMemory): IommuDomainOps {
   };
 }
 
+/** The methods of every registered op (ops/index.ts), installed below. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface PtIommu<F extends AnyPtFormat = AnyPtFormat> extends PtOpMethods {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   readonly fmt: F;
   readonly common: PtCommon;
@@ -89,28 +93,24 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   readonly driverOps: PtIommuDriverOps;
   readonly iommuDevice: IommuDevice | undefined;
   readonly dirtyWholeContig: boolean;
-  /** @internal walk state, reused by every operation */
-  readonly scratch: WalkScratch;
-  private readonly impl: IommuPtImpl;
+  /** @internal Every op's walk, bound to this table's format (impl.ts). */
+  readonly walks: PtOpWalks;
+  /** @internal Every op's own walk state for this table (op.ts). */
+  readonly states: PtOpStates;
   private live = false;
   private busy = false;
-  private readonly a = new U64Pair();
-  private readonly b = new U64Pair();
-  private readonly c = new U64Pair();
-  private readonly out = new U64Pair();
 
   private constructor(fmt: F, opts: PtIommuOptions) {
     this.fmt = fmt;
-    this.impl = iommuPtImpl(fmt);
+    this.walks = iommuPtImpl(fmt);
     const mem = opts.mem ?? new TableMemory();
-    this.common = new PtCommon(fmt, mem, { debug: opts.debug ?? false });
+    this.common = new PtCommon(fmt, mem, { debug: opts.debug ?? false, ...(opts.checked === undefined ? {} : { checked: opts.checked }) });
     this.domain = new IommuDomain(opts.domainOps ?? defaultDomainOps(mem));
     this.domain.table = this as PtIommu;
     this.driverOps = opts.driverOps ?? {};
     this.iommuDevice = opts.iommuDevice;
     this.dirtyWholeContig = opts.dirtyWholeContig ?? false;
-    this.scratch = new WalkScratch(this.common);
-    this.scratch.setOwner(this as PtIommu);
+    this.states = newStates(this as PtIommu);
   }
 
   /**
@@ -166,7 +166,10 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     const common = this.common;
     const fmt = this.fmt;
     const top = ptTopRange(common);
-    if (top.topLevel > fmt.maxTopLevel) return -Errno.EINVAL;
+    if (top.topLevel > fmt.maxTopLevel) {
+      ptWarned(this.common, 'pt_init_common: top_range.top_level > PT_MAX_TOP_LEVEL');
+      return -Errno.EINVAL;
+    }
     if (top.topLevel === fmt.maxTopLevel || common.maxVaszLg2 === top.maxVaszLg2) {
       common.features &= ~bit(PT_FEAT_DYNAMIC_TOP);
     }
@@ -231,13 +234,13 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
 
   /** get_info() */
   getInfo(): PtIommuInfo {
-    this.checkLive();
+    this.opCheckLive();
     return { pgsizeBitmap: this.pgsizeBitmapOf().bigint() };
   }
 
   /** The format's hw_info (root pointer and levels for the driver to program). */
   hwInfo(): FormatHwInfo<F> {
-    this.checkLive();
+    this.opCheckLive();
     const fn = this.fmt.iommuFmtHwInfo;
     if (fn === undefined) throw new PtError('EOPNOTSUPP', `${this.fmt.name} has no hw_info`);
     return fn.call(this.fmt, this.common, ptTopRange(this.common)) as FormatHwInfo<F>;
@@ -246,144 +249,6 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   /** Features after init (init drops DYNAMIC_TOP when it cannot grow and adds FULL_VA), by name. */
   featureNames(): string[] {
     return featureNames(this.common.features, this.fmt.featureNames);
-  }
-
-  /* ---- ops ---- */
-
-  /**
-   * map_range(): map [iova, iova + len) to [paddr, paddr + len) with the
-   * largest page sizes the alignment allows. Returns the bytes mapped (len).
-   * On failure throws a PtError whose `mapped` is what was mapped before it
-   * (that part stays mapped, as in the kernel).
-   */
-  mapRange(iova: U64, paddr: U64, len: U64, prot: number, gfp = 0): U64 {
-    const a = this.a;
-    const b = this.b;
-    const c = this.c;
-    u64Split(iova, a, 'iova');
-    u64Split(paddr, b, 'paddr');
-    u64Split(len, c, 'len');
-    checkProt(prot);
-    return this.doMap(a.hi, a.lo, b.hi, b.lo, c.hi, c.lo, prot, gfp);
-  }
-
-  /**
-   * The seed's map_pages(): pgcount pages of pgsize (a power of two), i.e.
-   * mapRange with len = pgsize * pgcount.
-   */
-  mapPages(iova: U64, paddr: U64, pgsize: U64, pgcount: U64, prot: number, gfp = 0): U64 {
-    const a = this.a;
-    const b = this.b;
-    u64Split(iova, a, 'iova');
-    u64Split(paddr, b, 'paddr');
-    const len = this.pagesLen(pgsize, pgcount);
-    checkProt(prot);
-    return this.doMap(a.hi, a.lo, b.hi, b.lo, len.hi, len.lo, prot, gfp);
-  }
-
-  private doMap(ih: number, il: number, ph: number, pl: number, lh: number, ll: number, prot: number, gfp: number): U64 {
-    this.enter();
-    let ret: number;
-    try {
-      ret = this.impl.map.map(this as PtIommu, ih, il, ph, pl, lh, ll, prot, gfp);
-    } finally {
-      this.busy = false;
-    }
-    const m = this.scratch.map;
-    const mapped = u64Value(u64SubHi(m.oaHi, m.oaLo, ph, pl), u64SubLo(m.oaHi, m.oaLo, ph, pl));
-    if (ret) throw PtError.fromErrno(ret, 'map', mapped);
-    return mapped;
-  }
-
-  /**
-   * unmap_range(): unmap [iova, iova + len), stopping at the first hole.
-   * Returns the bytes unmapped, which can exceed len when the range ends
-   * inside a large leaf and is 0 when it starts inside one. The changed range
-   * and the freed tables go into `gather`; the caller must flush it (see
-   * {@link iommuIotlbSync}) before the tables are reused.
-   */
-  unmapRange(iova: U64, len: U64, gather: IommuIotlbGather): U64 {
-    const a = this.a;
-    const c = this.c;
-    u64Split(iova, a, 'iova');
-    u64Split(len, c, 'len');
-    return this.doUnmap(a.hi, a.lo, c.hi, c.lo, gather);
-  }
-
-  /** The seed's unmap_pages(): unmapRange with len = pgsize * pgcount. */
-  unmapPages(iova: U64, pgsize: U64, pgcount: U64, gather: IommuIotlbGather): U64 {
-    const a = this.a;
-    u64Split(iova, a, 'iova');
-    const len = this.pagesLen(pgsize, pgcount);
-    return this.doUnmap(a.hi, a.lo, len.hi, len.lo, gather);
-  }
-
-  private doUnmap(ih: number, il: number, lh: number, ll: number, gather: IommuIotlbGather): U64 {
-    if (!(gather instanceof IommuIotlbGather)) throw new PtError('EINVAL', 'unmap needs an IommuIotlbGather');
-    this.enter();
-    try {
-      this.impl.unmap.unmap(this as PtIommu, ih, il, lh, ll, gather);
-    } finally {
-      this.busy = false;
-    }
-    const u = this.scratch.unmap;
-    return u64Value(u.unmappedHi, u.unmappedLo);
-  }
-
-  /**
-   * iova_to_phys(): the OA `iova` translates to, 0 if nothing is mapped
-   * there. An IOVA outside the table throws the range errno (the kernel
-   * returns it cast to an address).
-   */
-  iovaToPhys(iova: U64): U64 {
-    const a = this.a;
-    u64Split(iova, a, 'iova');
-    this.checkLive();
-    const out = this.out;
-    const ret = this.impl.query.iovaToPhys(this as PtIommu, a.hi, a.lo, out);
-    if (ret) throw PtError.fromErrno(ret, 'iova_to_phys');
-    return u64Value(out.hi, out.lo);
-  }
-
-  /**
-   * iova_to_phys() on words, for hot loops (emulators translating every
-   * access): the OA goes to `out`; returns 0, or the negative errno of an
-   * IOVA outside the table. Allocates nothing.
-   */
-  iovaToPhysWords(iovaHi: number, iovaLo: number, out: U64Pair): number {
-    this.checkLive();
-    return this.impl.query.iovaToPhys(this as PtIommu, iovaHi | 0, iovaLo | 0, out);
-  }
-
-  /**
-   * read_and_clear_dirty(): report the dirty leaves in [iova, iova + size)
-   * to `dirty.bitmap` and, unless IOMMU_DIRTY_NO_CLEAR is in flags, clean
-   * them and add them to `dirty.gather` (the caller flushes it).
-   */
-  readAndClearDirty(iova: U64, size: U64, flags: number, dirty: IommuDirtyBitmap): void {
-    const a = this.a;
-    const c = this.c;
-    u64Split(iova, a, 'iova');
-    u64Split(size, c, 'size');
-    if (!Number.isInteger(flags) || flags < 0 || flags > 1) throw new PtError('EINVAL', `dirty flags ${flags}`);
-    if (!(dirty instanceof IommuDirtyBitmap)) throw new PtError('EINVAL', 'readAndClearDirty needs an IommuDirtyBitmap');
-    this.enter();
-    let ret: number;
-    try {
-      ret = this.impl.query.readAndClearDirty(this as PtIommu, a.hi, a.lo, c.hi, c.lo, flags, dirty);
-    } finally {
-      this.busy = false;
-    }
-    if (ret) throw PtError.fromErrno(ret, 'read_and_clear_dirty');
-  }
-
-  /** set_dirty() (iommufd test op): mark the leaf at iova dirty, as hardware writing through it would. */
-  setDirty(iova: U64): void {
-    const a = this.a;
-    u64Split(iova, a, 'iova');
-    this.checkLive();
-    const ret = this.impl.query.setDirty(this as PtIommu, a.hi, a.lo);
-    if (ret) throw PtError.fromErrno(ret, 'set_dirty');
   }
 
   /** True if the format has dirty bits (read_and_clear_dirty and set_dirty work). */
@@ -397,16 +262,15 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
    */
   deinit(): void {
     if (!this.live) return;
-    this.enter();
+    this.opBegin();
     try {
       const common = this.common;
-      const s = this.scratch;
-      const range = ptAllRange(common, s.collectRange);
-      const collect = s.collect;
+      const collect = this.states.collect;
+      const range = ptAllRange(common, collect.range);
       collect.freeList.length = 0;
       collect.freeList.push(range.topTable);
       collect.checkMapped = false;
-      ptWalkRange(range, this.impl.collect.collectTables, collect);
+      ptWalkRange(range, this.walks.collect, collect);
       if (common.featDmaIncoherent) stopIncoherentList(this as PtIommu, collect.freeList);
       putPagesList(common.mem, collect.freeList);
       this.live = false;
@@ -419,40 +283,34 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     return this.live;
   }
 
-  /* ---- internals ---- */
+  /* ---- for the ops (op.ts) ---- */
 
-  private checkLive(): void {
+  /** @internal An op that only reads or sets one entry may run anytime the table is live. */
+  opCheckLive(): void {
     if (!this.live) throw new PtError('ENODEV', 'page table used after deinit');
+    if (this.common.checked) this.common.lastWarning = '';
   }
 
-  /** Map and unmap are not re-entrant: a driver callback must not call back in. */
-  private enter(): void {
-    this.checkLive();
-    if (this.busy) throw new PtError('EBUSY', 'page table operation re-entered from a driver callback');
+  /**
+   * @internal An op that walks and changes the table runs alone: a callback
+   * (a driver hook, a dirty bitmap) calling one of these on the same table
+   * gets EBUSY. Pair with {@link opEnd} in a finally.
+   */
+  opBegin(): void {
+    this.opCheckLive();
+    if (this.busy) throw new PtError('EBUSY', 'page table operation re-entered from a callback');
     this.busy = true;
   }
 
-  /** pgsize * pgcount for the *_pages forms; pgsize must be a power of two. */
-  private pagesLen(pgsize: U64, pgcount: U64): U64Pair {
-    const c = this.c;
-    u64Split(pgsize, c, 'pgsize');
-    const hi = c.hi;
-    const lo = c.lo;
-    if ((hi === 0 && (lo === 0 || (lo & (lo - 1)) !== 0)) || (hi !== 0 && (lo !== 0 || (hi & (hi - 1)) !== 0))) {
-      throw new PtError('EINVAL', `pgsize ${String(pgsize)} is not a power of two`);
-    }
-    const lg2 = hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
-    u64Split(pgcount, c, 'pgcount');
-    // pgcount << lg2 must fit in 64 bits
-    if ((u64ShrHi(c.hi, c.lo, 64 - lg2) | u64ShrLo(c.hi, c.lo, 64 - lg2)) !== 0) {
-      throw new PtError('EOVERFLOW', 'pgsize * pgcount does not fit in 64 bits');
-    }
-    return c.set(u64ShlHi(c.hi, c.lo, lg2), u64ShlLo(c.hi, c.lo, lg2));
+  /** @internal */
+  opEnd(): void {
+    this.busy = false;
   }
 }
 
-function checkProt(prot: number): void {
-  if (!Number.isInteger(prot) || prot < 0 || (prot & ~IOMMU_PROT_MASK) !== 0) {
-    throw new PtError('EINVAL', `prot ${String(prot)} has bits outside IOMMU_READ..IOMMU_PRIV`);
+// Each op's methods, from the original (slot 0) copy of its file.
+for (const op of ptOpsSlots[0]!.PT_OPS) {
+  for (const [name, fn] of Object.entries(op.methods)) {
+    Object.defineProperty(PtIommu.prototype, name, { value: fn, writable: true, configurable: true });
   }
 }

@@ -3,21 +3,20 @@
  * x86-like format: 4K/2M/1G leaves). The real formats' packages run the
  * kernel's suites and golden traces through this package as well.
  */
-import { bit, isPtError, PT_FEAT_DYNAMIC_TOP, PT_FEAT_SIGN_EXTEND, setSpecialization, TableMemory } from '@genpt/pt-core';
-import { ToyFormat, toy } from '@genpt/pt-core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { bit, isPtError, PT_FEAT_DYNAMIC_TOP, PT_FEAT_SIGN_EXTEND, TableMemory } from '@genpt/pt-core';
+import { toy } from '@genpt/pt-core/testing';
+import { describe, expect, it } from 'vitest';
 import {
   dumpTable,
   iommuIotlbGatherAddRange,
   iommuIotlbGatherIsDisjoint,
   IommuIotlbGather,
   iommuMap,
-  iommuPtImpl,
   iommuUnmap,
   PtIommu,
   PtSpinLock,
   tableAddressMask,
-} from '../src/index.js';
+} from '@genpt/iommu-ops';
 
 const RW = 3;
 const cfg39 = { features: 0, hwMaxVaszLg2: 39, hwMaxOaszLg2: 52, topLevel: 2 };
@@ -215,25 +214,6 @@ describe('map, translate, unmap', () => {
     expect(tops).toEqual([4]);
     expect(lock.held).toBe(false);
     expect(t.iovaToPhys(2n ** 50n + 5n)).toBe(5);
-  });
-});
-
-describe('per-format specialisation', () => {
-  afterEach(() => setSpecialization(true));
-
-  it('compiles the algorithms once per format object', () => {
-    const other = new ToyFormat();
-    expect(iommuPtImpl(toy)).toBe(iommuPtImpl(toy));
-    expect(iommuPtImpl(other)).not.toBe(iommuPtImpl(toy));
-    expect(iommuPtImpl(other).map.map).not.toBe(iommuPtImpl(toy).map.map);
-  });
-
-  it('works the same unspecialised', () => {
-    setSpecialization(false);
-    const fmt = new ToyFormat();
-    const t = PtIommu.init(fmt, cfg39);
-    t.mapRange(0x1000, 0x5000, 0x1000, RW);
-    expect(t.iovaToPhys(0x1234)).toBe(0x5234);
   });
 });
 

@@ -21,3 +21,4 @@ export { describeBulkOpProperties } from './kunit/bulk-properties.js';
 export { describeIommuPtModel, IntervalModel, type ModelOptions } from './suites/model.js';
 export { describeIommuPtBadInput } from './suites/bad-input.js';
 export { describeIommuPtAllocFailure } from './suites/alloc-failure.js';
+export { describeCheckedBuild } from './suites/checked.js';

@@ -14,7 +14,7 @@ describe('golden copy', () => {
   it('holds every trace the golden README lists, in the schema', () => {
     const files = findGoldenFiles(goldenDir);
     const readme = readFileSync(path.join(goldenDir, 'README.md'), 'utf8');
-    const count = Number(/(\d+) files\./.exec(readme)?.[1]);
+    const count = Number(/(\d+) files[.:]/.exec(readme)?.[1]);
     expect(files.length).toBe(count);
     for (const f of files) {
       const t = loadGoldenTrace(f);

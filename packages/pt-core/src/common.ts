@@ -11,6 +11,7 @@ import {
   PT_FEAT_FULL_VA,
   PT_FEAT_SIGN_EXTEND,
 } from './features.js';
+import { ptCheckedDefault } from './check.js';
 import type { AnyPtFormat } from './format.js';
 import { PtRange } from './range.js';
 import { PtState } from './state.js';
@@ -30,6 +31,8 @@ export interface PtCommonOptions {
    * incompatible ones) and force-enabled features need not be requested.
    */
   debug?: boolean;
+  /** Run the kernel's PT_WARN_ON checks (check.ts). Default: GENPT_CHECKED=1. */
+  checked?: boolean;
 }
 
 /**
@@ -55,6 +58,10 @@ export class PtCommon {
   readonly entries64: Float64Array;
   readonly memBasePa: number;
   readonly debug: boolean;
+  /** The checked build (check.ts): PT_WARN_ON checks run. */
+  readonly checked: boolean;
+  /** The last errno-returning check that fired in a checked table (check.ts), for error messages. */
+  lastWarning = '';
 
   /** top_of_table, split: PA of the top table and its level, always written together. */
   topTable = 0;
@@ -92,6 +99,7 @@ export class PtCommon {
     this.entries64 = mem.entries64;
     this.memBasePa = mem.basePa;
     this.debug = opts.debug ?? false;
+    this.checked = opts.checked ?? ptCheckedDefault();
     if (fmt.maxTopLevel < 0 || fmt.maxTopLevel >= PT_MAX_LEVELS) {
       throw new RangeError(`format ${fmt.name}: maxTopLevel ${fmt.maxTopLevel} must be 0..${PT_MAX_LEVELS - 1}`);
     }

@@ -4,6 +4,7 @@
  * overrides what it defines itself.
  */
 import type { PtWriteAttrs } from './attrs.js';
+import { ptCheckFailed } from './check.js';
 import type { PtCommon } from './common.js';
 import { PT_ENTRY_EMPTY, PT_ENTRY_OA, type PtEntryType } from './entry-type.js';
 import { ptClearItems } from './entry-write.js';
@@ -12,7 +13,7 @@ import { log2Mod32 } from './log2.js';
 import { ptDefaultPgszLg2ToLevel } from './pgsize.js';
 import type { PtRange } from './range.js';
 import type { PtState } from './state.js';
-import { bitHi, bitLo, maskHi, maskLo, U64Pair, u64ShlHi, u64ShlLo } from './u64.js';
+import { bitHi, bitLo, maskHi, maskLo, U64Pair, u64Hex, u64ShlHi, u64ShlLo } from './u64.js';
 
 export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
   implements PtFormat<Cfg, HwInfo>
@@ -174,15 +175,30 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
 }
 
 /**
- * pt_check_install_leaf_args(): the debug checks a format's installLeafEntry
- * makes (OA aligned to the size, size valid for the level, index aligned).
+ * pt_check_install_leaf_args(): the checked build's test of a leaf install's
+ * arguments (OA aligned to the size, a size the level can hold, index
+ * aligned to the size). Every format's installLeafEntry calls it when the
+ * table is checked (`pts.range.common.checked`); it throws a PtCheckError
+ * naming the failed condition where the bad install was written.
  */
-export function ptCheckInstallLeafArgs(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number): boolean {
-  const fmt = pts.range.common.fmt;
-  const isz = pts.range.common.itemLg2sz[pts.level]!;
-  if (((oaHi & maskHi(oaszLg2)) | (oaLo & maskLo(oaszLg2))) !== 0) return false;
-  if (oaszLg2 < isz || oaszLg2 > isz + fmt.numItemsLg2(pts)) return false;
-  return log2Mod32(pts.index, oaszLg2 - isz) === 0;
+export function ptCheckInstallLeafArgs(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number): void {
+  const common = pts.range.common;
+  const fmt = common.fmt;
+  const isz = common.itemLg2sz[pts.level]!;
+  const where = `${fmt.name} level ${pts.level} index ${pts.index}, oa ${u64Hex(oaHi, oaLo)}, oasz_lg2 ${oaszLg2}`;
+  if (((oaHi & maskHi(oaszLg2)) | (oaLo & maskLo(oaszLg2))) !== 0) {
+    ptCheckFailed('pt_check_install_leaf_args: oalog2_mod(oa, oasz_lg2)', where, ptCheckInstallLeafArgs);
+  }
+  if (fmt.possibleSizes !== PtFormatDefaults.prototype.possibleSizes) {
+    if (isz > oaszLg2 || oaszLg2 > isz + fmt.numItemsLg2(pts)) {
+      ptCheckFailed('pt_check_install_leaf_args: isz_lg2 > oasz_lg2 || oasz_lg2 > isz_lg2 + pt_num_items_lg2(pts)', where, ptCheckInstallLeafArgs);
+    }
+  } else if (oaszLg2 !== isz && oaszLg2 !== isz + fmt.contigCountLg2(pts)) {
+    ptCheckFailed('pt_check_install_leaf_args: oasz_lg2 != isz_lg2 && oasz_lg2 != isz_lg2 + pt_contig_count_lg2(pts)', where, ptCheckInstallLeafArgs);
+  }
+  if (log2Mod32(pts.index, oaszLg2 - isz) !== 0) {
+    ptCheckFailed('pt_check_install_leaf_args: oalog2_mod(pts->index, oasz_lg2 - isz_lg2)', where, ptCheckInstallLeafArgs);
+  }
 }
 
 const swMask = new U64Pair();

@@ -4,6 +4,7 @@
  * format in it.
  */
 export * from './errno.js';
+export * from './check.js';
 export * from './u64.js';
 export * from './log2.js';
 export * from './features.js';
@@ -19,4 +20,5 @@ export * from './state.js';
 export * from './entry.js';
 export * from './walk.js';
 export * from './pgsize.js';
-export * from './specialize.js';
+export * from './slots.js';
+export * from './slot-index.js';

@@ -4,7 +4,9 @@
  * before the size must change. Bitmaps are u64 (bit n = a 2^n page), so they
  * travel as hi/lo words like every other 64-bit value.
  */
-import { ffs64, fls64, maskHi, maskLo, u64Lt, u64ShrToNumber, u64SubHi, u64SubLo } from './u64.js';
+import { ptCheckFailed } from './check.js';
+import { log2DivEq } from './log2.js';
+import { ffs64, fls64, maskHi, maskLo, u64AddHi, u64AddLo, u64Lt, u64ShrToNumber, u64SubHi, u64SubLo } from './u64.js';
 
 /**
  * pt_compute_best_pgsize(): lg2 of the largest size in the bitmap at which
@@ -94,4 +96,33 @@ export function ptPgszCount(
 /** pt_pgsz_lg2_to_level() default, with the kernel's unsigned arithmetic. */
 export function ptDefaultPgszLg2ToLevel(granuleLg2sz: number, tablememLg2sz: number, itemWordLg2: number, pgsizeLg2: number): number {
   return Math.floor(((pgsizeLg2 - granuleLg2sz) >>> 0) / (tablememLg2sz - itemWordLg2));
+}
+
+/**
+ * The checked build's postconditions of {@link ptComputeBestPgsize} (the
+ * PT_WARN_ONs at its end): a non-zero result is a size va and oa are aligned
+ * to and that fits in [va, last] without crossing a boundary of its size.
+ */
+export function ptCheckBestPgsize(
+  vaHi: number,
+  vaLo: number,
+  lastHi: number,
+  lastLo: number,
+  oaHi: number,
+  oaLo: number,
+  pgszLg2: number,
+): void {
+  if (pgszLg2 === 0) return;
+  const m1Hi = maskHi(pgszLg2);
+  const m1Lo = maskLo(pgszLg2);
+  if (((vaHi & m1Hi) | (vaLo & m1Lo)) !== 0) ptCheckFailed('pt_compute_best_pgsize: log2_mod(va, pgsz_lg2) != 0');
+  if (((oaHi & m1Hi) | (oaLo & m1Lo)) !== 0) ptCheckFailed('pt_compute_best_pgsize: oalog2_mod(oa, pgsz_lg2) != 0');
+  // end = va + 2^pgsz - 1
+  const endHi = u64AddHi(vaHi, vaLo, m1Hi, m1Lo);
+  const endLo = u64AddLo(vaHi, vaLo, m1Hi, m1Lo);
+  if (u64Lt(lastHi, lastLo, endHi, endLo)) ptCheckFailed('pt_compute_best_pgsize: va + log2_to_int(pgsz_lg2) - 1 > last_va');
+  if (!log2DivEq(vaHi, vaLo, endHi, endLo, pgszLg2)) ptCheckFailed('pt_compute_best_pgsize: !log2_div_eq(va, end, pgsz_lg2)');
+  const oEndHi = u64AddHi(oaHi, oaLo, m1Hi, m1Lo);
+  const oEndLo = u64AddLo(oaHi, oaLo, m1Hi, m1Lo);
+  if (!log2DivEq(oaHi, oaLo, oEndHi, oEndLo, pgszLg2)) ptCheckFailed('pt_compute_best_pgsize: !oalog2_div_eq(oa, end, pgsz_lg2)');
 }

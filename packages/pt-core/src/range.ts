@@ -4,11 +4,12 @@
  * cursor. `maxVaszLg2` is the span of the current top, which with
  * DYNAMIC_TOP can be less than the table's maximum.
  */
+import { ptCheckFailed } from './check.js';
 import type { PtCommon } from './common.js';
 import { Errno } from './errno.js';
 import { PT_FEAT_SIGN_EXTEND } from './features.js';
 import { log2DivEq } from './log2.js';
-import { maskHi, maskLo, u64ShrHi, u64ShrLo } from './u64.js';
+import { maskHi, maskLo, u64Lt, u64ShrHi, u64ShrLo } from './u64.js';
 
 export class PtRange {
   readonly common: PtCommon;
@@ -121,7 +122,12 @@ export function ptMakeChildRange(
   lastLo: number,
   into?: PtRange,
 ): PtRange {
-  return (into ?? new PtRange(parent.common)).copyFrom(parent).setVa(vaHi, vaLo, lastHi, lastLo);
+  const range = (into ?? new PtRange(parent.common)).copyFrom(parent).setVa(vaHi, vaLo, lastHi, lastLo);
+  if (parent.common.checked) {
+    if (u64Lt(lastHi, lastLo, vaHi, vaLo)) ptCheckFailed('pt_make_child_range: last_va < va');
+    if (ptCheckRange(range) !== 0) ptCheckFailed('pt_make_child_range: pt_check_range(&range)');
+  }
+  return range;
 }
 
 /**
@@ -132,7 +138,11 @@ export function ptCheckRange(range: PtRange): number {
   const common = range.common;
   const span = range.maxVaszLg2;
   let prefix: number;
+  if (common.checked && span === 0) ptCheckFailed('pt_check_range: !range->max_vasz_lg2');
   if (common.featSignExtend) {
+    if (common.checked && common.maxVaszLg2 !== span) {
+      ptCheckFailed('pt_check_range: common->max_vasz_lg2 != range->max_vasz_lg2');
+    }
     const s = span - 1;
     prefix = (u64ShrHi(range.vaHi, range.vaLo, s) | u64ShrLo(range.vaHi, range.vaLo, s)) !== 0 ? -1 : 0;
   } else {

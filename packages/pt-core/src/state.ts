@@ -4,6 +4,7 @@
  * index window [index, endIndex), and the entry last loaded (two int32
  * words). Walkers keep one state per level and reuse it.
  */
+import { ptCheckFailed } from './check.js';
 import { PT_ENTRY_EMPTY, type PtEntryType } from './entry-type.js';
 import { log2DivEq, log2ModEqMax, log2ModIsZero } from './log2.js';
 import type { PtRange } from './range.js';
@@ -95,6 +96,7 @@ export function ptRangeToIndex(pts: PtState): number {
   const common = range.common;
   const level = pts.level;
   const isz = common.itemLg2sz[level]!;
+  if (common.checked && level > range.topLevel) ptCheckFailed('pt_range_to_index: level > top_level', `level ${level}, top ${range.topLevel}`);
   if (range.topLevel === level) {
     const b = range.maxVaszLg2;
     return u64ShrLo(range.vaHi & maskHi(b), range.vaLo & maskLo(b), isz) >>> 0;
@@ -134,6 +136,9 @@ export function ptRangeToEndIndex(pts: PtState): number {
 export function ptIterFirst(pts: PtState): void {
   pts.index = ptRangeToIndex(pts);
   pts.endIndex = ptRangeToEndIndex(pts);
+  if (pts.range.common.checked && pts.index > pts.endIndex) {
+    ptCheckFailed('_pt_iter_first: index > end_index', `${pts.index} > ${pts.endIndex}`);
+  }
 }
 
 /**

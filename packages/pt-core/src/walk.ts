@@ -4,6 +4,7 @@
  * one level down on the lower table, and ascends by returning. A non-zero
  * return (a negative errno) ends the walk.
  */
+import { ptWarned } from './check.js';
 import type { PtCommon } from './common.js';
 import { Errno } from './errno.js';
 import { PT_FEAT_DYNAMIC_TOP } from './features.js';
@@ -16,7 +17,10 @@ export type PtLevelFn<A> = (range: PtRange, arg: A, level: number, table: number
 
 /** pt_descend(): run `fn` on the lower table of the TABLE entry pts holds. */
 export function ptDescend<A>(pts: PtState, arg: A, fn: PtLevelFn<A>): number {
-  if (pts.tableLower === 0) return -Errno.EINVAL;
+  if (pts.tableLower === 0) {
+    ptWarned(pts.range.common, 'pt_descend: !pts->table_lower');
+    return -Errno.EINVAL;
+  }
   return fn(pts.range, arg, pts.level - 1, pts.tableLower);
 }
 
@@ -40,7 +44,10 @@ export function ptWalkDescend<A>(
   into?: PtRange,
 ): number {
   const range = ptMakeChildRange(pts.range, vaHi, vaLo, lastHi, lastLo, into);
-  if (pts.level === 0 || pts.tableLower === 0) return -Errno.EINVAL;
+  if (pts.level === 0 || pts.tableLower === 0) {
+    ptWarned(pts.range.common, pts.level === 0 ? 'pt_walk_descend: !pt_can_have_table(pts)' : 'pt_walk_descend: !pts->table_lower');
+    return -Errno.EINVAL;
+  }
   return fn(range, arg, pts.level - 1, pts.tableLower);
 }
 

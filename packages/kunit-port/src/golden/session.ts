@@ -99,6 +99,7 @@ export class GoldenSession {
     try {
       table = PtIommu.init(fmt, cfg, {
         debug: true,
+        checked: true,
         driverOps: {
           changeTop: (_t, _pa, topLevel) => {
             if (!lock.held) throw new Error('change_top called without the top lock');

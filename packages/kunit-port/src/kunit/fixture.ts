@@ -71,6 +71,7 @@ export class KunitPriv {
     this.mem = new TableMemory();
     this.table = PtIommu.init(fmt, cfg, {
       debug: true,
+      checked: true,
       mem: this.mem,
       driverOps: { changeTop: () => {}, getTopLock: () => this.topLock },
       domainOps: { iotlbSync: (_d, g: IommuIotlbGather) => putPagesList(this.mem, g.freelist) },

@@ -4,6 +4,7 @@
  * 512 items per table, up to 6 levels, leaves at levels 0..2 (bit 7 marks a
  * large leaf), present bit 0, write permission bit 1.
  */
+import { ptCheckInstallLeafArgs } from '../fmt-defaults.js';
 import {
   bit,
   PT_ENTRY_EMPTY,
@@ -63,7 +64,8 @@ export class ToyFormat extends PtFormatDefaults<ToyCfg> {
     return pts.level === 5 ? 7 : 9;
   }
 
-  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, _oaszLg2: number, attrs: PtWriteAttrs): void {
+  installLeafEntry(pts: PtState, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): void {
+    if (pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     const lo = (oaLo & ~0xfff) | 1 | (pts.level ? 0x80 : 0) | attrs.descriptorLo;
     const hi = (oaHi & 0xfffff) | attrs.descriptorHi;
     const w = pts.base + (pts.index << 1);

@@ -1,0 +1,63 @@
+/**
+ * Argument checks and error making for the public methods: every method
+ * validates its arguments here before anything is touched, and turns a
+ * walk's negative errno into a PtError (naming the kernel check that fired,
+ * in checked tables).
+ */
+import {
+  IOMMU_PROT_MASK,
+  PtError,
+  u64ShlHi,
+  u64ShlLo,
+  u64ShrHi,
+  u64ShrLo,
+  u64Split,
+  type PtCommon,
+  type U64,
+  type U64Pair,
+} from '@genpt/pt-core';
+import { IommuDirtyBitmap } from './dirty.js';
+import { IommuIotlbGather } from './gather.js';
+
+/** A u64 argument into `out` (EINVAL / EOVERFLOW naming the argument). */
+export const splitU64: (v: unknown, out: U64Pair, what: string) => void = u64Split;
+
+/** prot must be an integer of IOMMU_* bits (EINVAL). */
+export function checkProt(prot: number): void {
+  if (!Number.isInteger(prot) || prot < 0 || (prot & ~IOMMU_PROT_MASK) !== 0) {
+    throw new PtError('EINVAL', `prot ${String(prot)} has bits outside IOMMU_READ..IOMMU_PRIV`);
+  }
+}
+
+/** pgsize * pgcount into `out`, for the *_pages forms; pgsize must be a power of two. */
+export function pagesLen(pgsize: U64, pgcount: U64, out: U64Pair): void {
+  u64Split(pgsize, out, 'pgsize');
+  const hi = out.hi;
+  const lo = out.lo;
+  if ((hi === 0 && (lo === 0 || (lo & (lo - 1)) !== 0)) || (hi !== 0 && (lo !== 0 || (hi & (hi - 1)) !== 0))) {
+    throw new PtError('EINVAL', `pgsize ${String(pgsize)} is not a power of two`);
+  }
+  const lg2 = hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
+  u64Split(pgcount, out, 'pgcount');
+  // pgcount << lg2 must fit in 64 bits
+  if ((u64ShrHi(out.hi, out.lo, 64 - lg2) | u64ShrLo(out.hi, out.lo, 64 - lg2)) !== 0) {
+    throw new PtError('EOVERFLOW', 'pgsize * pgcount does not fit in 64 bits');
+  }
+  out.set(u64ShlHi(out.hi, out.lo, lg2), u64ShlLo(out.hi, out.lo, lg2));
+}
+
+export function checkGather(gather: unknown): asserts gather is IommuIotlbGather {
+  if (!(gather instanceof IommuIotlbGather)) throw new PtError('EINVAL', 'gather must be an IommuIotlbGather');
+}
+
+export function checkDirtyArgs(flags: number, dirty: unknown): asserts dirty is IommuDirtyBitmap {
+  if (!Number.isInteger(flags) || flags < 0 || flags > 1) throw new PtError('EINVAL', `dirty flags ${String(flags)}`);
+  if (!(dirty instanceof IommuDirtyBitmap)) throw new PtError('EINVAL', 'dirty must be an IommuDirtyBitmap');
+}
+
+/** The PtError for a walk's negative errno; in checked tables it names the kernel check that fired. */
+export function opError(common: PtCommon, errno: number, what: string, mapped?: U64): PtError {
+  const check = common.lastWarning;
+  if (check !== '') common.lastWarning = '';
+  return PtError.fromErrno(errno, check === '' ? what : `${what} (PT_WARN_ON ${check})`, mapped);
+}

@@ -1,0 +1,209 @@
+/**
+ * unmap_range (iommu_pt.h, Linux 7.0). It stops at the first hole (EINVAL
+ * inside the walk, which only ends it), removes a whole leaf when the range
+ * starts at it (so the result can exceed the length asked for), refuses to
+ * start in the middle of a leaf, frees tables the range fully covers, and
+ * gathers the length actually unmapped. Public as `unmapRange` and the
+ * seed's `unmapPages`.
+ */
+import {
+  Errno,
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  PtRange,
+  PtState,
+  U64Pair,
+  log2DivEq,
+  log2ToIntHi,
+  log2ToIntLo,
+  maskHi,
+  maskLo,
+  ptDescend,
+  ptEntryFullyCovered,
+  ptIndexToVa,
+  ptIterFirst,
+  ptWalkRange,
+  u64AddHi,
+  u64AddLo,
+  u64ShlHi,
+  u64ShlLo,
+  u64Value,
+  type AnyPtFormat,
+  type PtEntryOps,
+  type U64,
+} from '@genpt/pt-core';
+import { checkGather, pagesLen, splitU64 } from '../args.js';
+import type { IommuIotlbGather } from '../gather.js';
+import { flushWritesRange, gatherRangePages, makeRange } from '../helpers.js';
+import { definePtOp } from '../op.js';
+import type { PtIommu } from '../pt-iommu.js';
+import { levelStates } from './states.js';
+
+const EINVAL = -Errno.EINVAL;
+const NONE = 0xffffffff;
+
+/** struct pt_unmap_args, and the rest of an unmap's walk state. */
+export class UnmapState {
+  readonly t: PtIommu;
+  readonly range: PtRange;
+  readonly levels: PtState[];
+  /** The single-leaf shortcut's state. */
+  readonly leaf: PtState;
+  freeList: number[] = [];
+  unmappedHi = 0;
+  unmappedLo = 0;
+  readonly iova = new U64Pair();
+  readonly len = new U64Pair();
+
+  constructor(t: PtIommu) {
+    this.t = t;
+    this.range = new PtRange(t.common);
+    this.levels = levelStates(this.range);
+    this.leaf = new PtState(this.range);
+  }
+}
+
+/** unmap_range on words; the bytes unmapped are left in the state. */
+export type UnmapWalk = (t: PtIommu, st: UnmapState, iovaHi: number, iovaLo: number, lenHi: number, lenLo: number, gather: IommuIotlbGather) => void;
+
+function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
+  /** __unmap_range() */
+  function unmapLevel(range: PtRange, st: UnmapState, level: number, table: number): number {
+    const t = st.t;
+    const isz = t.common.itemLg2sz[level]!;
+    const pts = st.levels[level]!.init(range, level, table);
+    let flushStart = NONE;
+    let flushEnd = NONE;
+    let numOas = 0;
+    let ret = 0;
+
+    ptIterFirst(pts);
+    const startIndex = pts.index;
+    pts.type = fmt.loadEntryRaw(pts);
+    // Starting inside a leaf: the IOMMU API never splits large pages, and
+    // removing one is only allowed from its first byte.
+    if (pts.type === PT_ENTRY_OA) {
+      const sz = fmt.entryNumContigLg2(pts) + isz;
+      if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return EINVAL;
+    }
+
+    for (;;) {
+      if (pts.type === PT_ENTRY_OA) {
+        // A run of leaves (a range ending inside a leaf removes all of it);
+        // the format clears it in one loop and loads the item after it.
+        const first = pts.index;
+        numOas += fmt.clearLeafRun(pts, pts.endIndex);
+        if (first >>> 0 < flushStart >>> 0) flushStart = first;
+        flushEnd = pts.index;
+        if (pts.index >= pts.endIndex) break;
+        continue;
+      }
+      if (pts.type !== PT_ENTRY_TABLE) {
+        ret = EINVAL;
+        break;
+      }
+      if (pts.index !== startIndex) ptIndexToVa(pts);
+      pts.tableLower = fmt.tablePa(pts);
+      const fullyCovered = ptEntryFullyCovered(pts, isz);
+      ret = ptDescend(pts, st, unmapLevel);
+      if (ret) break;
+      // A table the range covers entirely goes too, once its contents did.
+      if (fullyCovered) {
+        st.freeList.push(pts.tableLower);
+        fmt.clearEntries(pts, 0);
+        if (pts.index >>> 0 < flushStart >>> 0) flushStart = pts.index;
+        flushEnd = pts.index + 1;
+      }
+      pts.index++;
+      if (pts.index >= pts.endIndex) break;
+      pts.type = fmt.loadEntryRaw(pts);
+    }
+
+    // unmapped += numOas << isz
+    const addHi = u64ShlHi(0, numOas, isz);
+    const addLo = u64ShlLo(0, numOas, isz);
+    const hi = u64AddHi(st.unmappedHi, st.unmappedLo, addHi, addLo);
+    st.unmappedLo = u64AddLo(st.unmappedHi, st.unmappedLo, addHi, addLo);
+    st.unmappedHi = hi;
+    if (flushStart !== flushEnd) flushWritesRange(t, pts, flushStart, flushEnd);
+    return ret;
+  }
+
+  /**
+   * A shortcut for the commonest unmap, a range inside one leaf (a page, or
+   * one large or contiguous entry), with the general walk's exact result:
+   * descend by single entries; a hole or a misaligned start unmaps nothing
+   * (the walk would stop there with EINVAL); a leaf starting at va and
+   * holding the whole range is cleared whole. Returns false where the
+   * general walk must decide (the range continues past the leaf, or
+   * incoherent cache maintenance is needed).
+   */
+  function unmapOneLeaf(st: UnmapState): boolean {
+    const t = st.t;
+    if (t.common.featDmaIncoherent) return false;
+    const range = st.range;
+    const pts = st.leaf;
+    if (e.ptWalkToEntry(pts, range) !== PT_ENTRY_OA) return true;
+    const isz = t.common.itemLg2sz[pts.level]!;
+    const sz = fmt.entryNumContigLg2(pts) + isz;
+    if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return true;
+    if (!log2DivEq(range.vaHi, range.vaLo, range.lastHi, range.lastLo, sz)) return false;
+    fmt.clearEntries(pts, sz - isz);
+    st.unmappedHi = log2ToIntHi(sz);
+    st.unmappedLo = log2ToIntLo(sz);
+    return true;
+  }
+
+  return function unmap(t, st, iovaHi, iovaLo, lenHi, lenLo, gather) {
+    const range = st.range;
+    st.unmappedHi = 0;
+    st.unmappedLo = 0;
+    if (st.freeList.length !== 0) st.freeList.length = 0;
+    // A range the table cannot hold unmaps nothing and leaves the gather alone.
+    if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return;
+    if (!unmapOneLeaf(st)) ptWalkRange(range, unmapLevel, st);
+    gatherRangePages(gather, t, iovaHi, iovaLo, st.unmappedHi, st.unmappedLo, st.freeList);
+  };
+}
+
+function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {
+  checkGather(gather);
+  t.opBegin();
+  try {
+    const a = st.iova;
+    const c = st.len;
+    t.walks.unmap(t, st, a.hi, a.lo, c.hi, c.lo, gather);
+  } finally {
+    t.opEnd();
+  }
+  return u64Value(st.unmappedHi, st.unmappedLo);
+}
+
+export const unmapOp = definePtOp({
+  name: 'unmap',
+  newState: (t: PtIommu) => new UnmapState(t),
+  build: (fmt, e) => buildUnmap(fmt, e),
+  methods: {
+    /**
+     * unmap_range(): unmap [iova, iova + len), stopping at the first hole.
+     * Returns the bytes unmapped, which can exceed len when the range ends
+     * inside a large leaf and is 0 when it starts inside one. The changed range
+     * and the freed tables go into `gather`; the caller must flush it (see
+     * iommuIotlbSync) before the tables are reused.
+     */
+    unmapRange(iova: U64, len: U64, gather: IommuIotlbGather): U64 {
+      const st = this.states.unmap;
+      splitU64(iova, st.iova, 'iova');
+      splitU64(len, st.len, 'len');
+      return runUnmap(this, st, gather);
+    },
+
+    /** The seed's unmap_pages(): unmapRange with len = pgsize * pgcount. */
+    unmapPages(iova: U64, pgsize: U64, pgcount: U64, gather: IommuIotlbGather): U64 {
+      const st = this.states.unmap;
+      splitU64(iova, st.iova, 'iova');
+      pagesLen(pgsize, pgcount, st.len);
+      return runUnmap(this, st, gather);
+    },
+  },
+});
