@@ -22,3 +22,4 @@ export { describeIommuPtModel, IntervalModel, type ModelOptions } from './suites
 export { describeIommuPtBadInput } from './suites/bad-input.js';
 export { describeIommuPtAllocFailure } from './suites/alloc-failure.js';
 export { describeCheckedBuild } from './suites/checked.js';
+export { describeCallbackReentry } from './suites/reentry.js';

@@ -123,10 +123,7 @@ export function ptMakeChildRange(
   into?: PtRange,
 ): PtRange {
   const range = (into ?? new PtRange(parent.common)).copyFrom(parent).setVa(vaHi, vaLo, lastHi, lastLo);
-  if (parent.common.checked) {
-    if (u64Lt(lastHi, lastLo, vaHi, vaLo)) ptCheckFailed('pt_make_child_range: last_va < va');
-    if (ptCheckRange(range) !== 0) ptCheckFailed('pt_make_child_range: pt_check_range(&range)');
-  }
+  if (parent.common.checked) checkChildRange(range);
   return range;
 }
 
@@ -138,11 +135,8 @@ export function ptCheckRange(range: PtRange): number {
   const common = range.common;
   const span = range.maxVaszLg2;
   let prefix: number;
-  if (common.checked && span === 0) ptCheckFailed('pt_check_range: !range->max_vasz_lg2');
+  if (common.checked) checkRangeSpan(range);
   if (common.featSignExtend) {
-    if (common.checked && common.maxVaszLg2 !== span) {
-      ptCheckFailed('pt_check_range: common->max_vasz_lg2 != range->max_vasz_lg2');
-    }
     const s = span - 1;
     prefix = (u64ShrHi(range.vaHi, range.vaLo, s) | u64ShrLo(range.vaHi, range.vaLo, s)) !== 0 ? -1 : 0;
   } else {
@@ -155,4 +149,18 @@ export function ptCheckRange(range: PtRange): number {
     return -Errno.ERANGE;
   }
   return 0;
+}
+
+/* The checked build's tests (check.ts), out of line so the hot functions stay small. */
+
+function checkChildRange(range: PtRange): void {
+  if (u64Lt(range.lastHi, range.lastLo, range.vaHi, range.vaLo)) ptCheckFailed('pt_make_child_range: last_va < va', undefined, checkChildRange);
+  if (ptCheckRange(range) !== 0) ptCheckFailed('pt_make_child_range: pt_check_range(&range)', undefined, checkChildRange);
+}
+
+function checkRangeSpan(range: PtRange): void {
+  if (range.maxVaszLg2 === 0) ptCheckFailed('pt_check_range: !range->max_vasz_lg2', undefined, checkRangeSpan);
+  if (range.common.featSignExtend && range.common.maxVaszLg2 !== range.maxVaszLg2) {
+    ptCheckFailed('pt_check_range: common->max_vasz_lg2 != range->max_vasz_lg2', undefined, checkRangeSpan);
+  }
 }

@@ -96,7 +96,7 @@ export function ptRangeToIndex(pts: PtState): number {
   const common = range.common;
   const level = pts.level;
   const isz = common.itemLg2sz[level]!;
-  if (common.checked && level > range.topLevel) ptCheckFailed('pt_range_to_index: level > top_level', `level ${level}, top ${range.topLevel}`);
+  if (common.checked) checkRangeToIndex(pts);
   if (range.topLevel === level) {
     const b = range.maxVaszLg2;
     return u64ShrLo(range.vaHi & maskHi(b), range.vaLo & maskLo(b), isz) >>> 0;
@@ -136,9 +136,22 @@ export function ptRangeToEndIndex(pts: PtState): number {
 export function ptIterFirst(pts: PtState): void {
   pts.index = ptRangeToIndex(pts);
   pts.endIndex = ptRangeToEndIndex(pts);
-  if (pts.range.common.checked && pts.index > pts.endIndex) {
-    ptCheckFailed('_pt_iter_first: index > end_index', `${pts.index} > ${pts.endIndex}`);
+  if (pts.range.common.checked) checkIterFirst(pts);
+}
+
+/*
+ * The checked build's tests (check.ts), out of line so the hot functions
+ * stay small enough for V8 to inline.
+ */
+
+function checkRangeToIndex(pts: PtState): void {
+  if (pts.level > pts.range.topLevel) {
+    ptCheckFailed('pt_range_to_index: level > top_level', `level ${pts.level}, top ${pts.range.topLevel}`, checkRangeToIndex);
   }
+}
+
+function checkIterFirst(pts: PtState): void {
+  if (pts.index > pts.endIndex) ptCheckFailed('_pt_iter_first: index > end_index', `${pts.index} > ${pts.endIndex}`, checkIterFirst);
 }
 
 /**

@@ -262,10 +262,7 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     let numLeaves: number;
     let ret = 0;
 
-    if (checked) {
-      if (st.leafLevel !== level) ptCheckFailed('__map_range_leaf: map->leaf_level != level');
-      if (!fmt.canHaveLeaf(pts)) ptCheckFailed('__map_range_leaf: !pt_can_have_leaf(&pts)');
-    }
+    if (checked) checkLeafLevel(st, pts);
     ptIterFirst(pts);
     const startIndex = pts.index;
     const origEnd = pts.endIndex;
@@ -360,13 +357,7 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     const pts = st.levels[level]!.init(range, level, table);
     let ret: number;
 
-    if (t.common.checked) {
-      if (st.leafLevel === level) ptCheckFailed('__map_range: map->leaf_level == level');
-      // Reached by a length with a tail no page size fits (the next size
-      // computes to 0, its level past the top): the kernel warns here and
-      // again in pt_iommu_new_table, which fails the map with ENXIO.
-      if (level === 0) ptWarned(t.common, '__map_range: !pt_can_have_table(&pts)');
-    }
+    if (t.common.checked) checkTableLevel(st, level);
     ptIterFirst(pts);
     // Descend to a child table
     do {
@@ -434,7 +425,7 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
       // Reload the new top
       ptMakeRange(common, range.vaHi, range.vaLo, range.lastHi, range.lastLo, range);
     } while (ret);
-    if (common.checked && ptCheckRange(range) !== 0) ptCheckFailed('check_map_range: pt_check_range(range)');
+    if (common.checked) checkRangeFits(range);
     return 0;
   }
 
@@ -480,7 +471,7 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     const domain = t.domain;
     let singlePage = false;
     if (lenHi === 0 && lenLo === 4096 && fmt.hasSystemPageSize(common)) {
-      if (common.checked && !(domain.pgsizeBitmapLo & 4096)) ptCheckFailed('map_range: !(pgsize_bitmap & PAGE_SIZE)');
+      if (common.checked) checkSinglePageSize(t);
       if (((iovaLo | paLo) & 0xfff) !== 0) return ENXIO;
       st.leafPgsizeLg2 = PAGE_SHIFT;
       st.leafLevel = 0;
@@ -502,17 +493,48 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
 
     ret = checkMapRange(st);
     if (ret) return ret;
-    if (common.checked && st.leafLevel > range.topLevel) ptCheckFailed('map_range: map.leaf_level > range.top_level');
+    if (common.checked) checkLeafUnderTop(st);
 
     ret = doMap(st, singlePage);
 
     // Table levels were replaced by leaves: walk caches may still point at them.
     if (gather.freelist.length !== 0) iommuIotlbSync(domain, gather);
-    if (common.checked && !ret && !u64Eq(u64SubHi(st.oaHi, st.oaLo, paHi, paLo), u64SubLo(st.oaHi, st.oaLo, paHi, paLo), lenHi, lenLo)) {
-      ptCheckFailed('map_range: !ret && map.oa - paddr != len');
-    }
+    if (common.checked && !ret) checkMappedAll(st, paHi, paLo, lenHi, lenLo);
     return ret;
   };
+
+  /* The checked build's tests (pt-core check.ts), out of line so the walks stay small. */
+
+  function checkLeafLevel(st: MapState, pts: PtState): void {
+    if (st.leafLevel !== pts.level) ptCheckFailed('__map_range_leaf: map->leaf_level != level', undefined, checkLeafLevel);
+    if (!fmt.canHaveLeaf(pts)) ptCheckFailed('__map_range_leaf: !pt_can_have_leaf(&pts)', undefined, checkLeafLevel);
+  }
+
+  function checkTableLevel(st: MapState, level: number): void {
+    if (st.leafLevel === level) ptCheckFailed('__map_range: map->leaf_level == level', undefined, checkTableLevel);
+    // Reached by a length with a tail no page size fits (the next size
+    // computes to 0, its level past the top): the kernel warns here and
+    // again in pt_iommu_new_table, which fails the map with ENXIO.
+    if (level === 0) ptWarned(st.t.common, '__map_range: !pt_can_have_table(&pts)');
+  }
+}
+
+function checkRangeFits(range: PtRange): void {
+  if (ptCheckRange(range) !== 0) ptCheckFailed('check_map_range: pt_check_range(range)', undefined, checkRangeFits);
+}
+
+function checkSinglePageSize(t: PtIommu): void {
+  if (!(t.domain.pgsizeBitmapLo & 4096)) ptCheckFailed('map_range: !(pgsize_bitmap & PAGE_SIZE)', undefined, checkSinglePageSize);
+}
+
+function checkLeafUnderTop(st: MapState): void {
+  if (st.leafLevel > st.range.topLevel) ptCheckFailed('map_range: map.leaf_level > range.top_level', undefined, checkLeafUnderTop);
+}
+
+function checkMappedAll(st: MapState, paHi: number, paLo: number, lenHi: number, lenLo: number): void {
+  if (!u64Eq(u64SubHi(st.oaHi, st.oaLo, paHi, paLo), u64SubLo(st.oaHi, st.oaLo, paHi, paLo), lenHi, lenLo)) {
+    ptCheckFailed('map_range: !ret && map.oa - paddr != len', undefined, checkMappedAll);
+  }
 }
 
 /** Bytes mapped so far (the kernel's *mapped): the OA reached minus paddr. */
