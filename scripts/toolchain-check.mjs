@@ -212,7 +212,12 @@ function checkMappedStack(result, projectDir) {
       problems.push(`no frame in ${pkg}/${file}`);
       continue;
     }
-    const text = readFileSync(path.join(projectDir, 'node_modules', pkg, file), 'utf8').split('\n')[Number(f[3]) - 1] ?? '';
+    const shipped = path.join(projectDir, 'node_modules', pkg, file);
+    if (!existsSync(shipped)) {
+      problems.push(`${pkg}/${file} is named by the source map but not in the tarball`);
+      continue;
+    }
+    const text = readFileSync(shipped, 'utf8').split('\n')[Number(f[3]) - 1] ?? '';
     if (!text.includes(code)) problems.push(`${pkg}/${file}:${f[3]} is not the call of ${code}: ${text.trim()}`);
   }
   if (problems.length) problems.push(`stack:\n${result.stack}`);
@@ -235,6 +240,10 @@ function launchChromium(tmp) {
     headless: true,
     args: CHROMIUM_ARGS,
     timeout: 60_000,
+    // This script's own handlers close Chromium before removing its profile.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
 }
 
@@ -401,28 +410,37 @@ async function main(tmp, browser) {
 }
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'genpt-toolchain-'));
-const cleanup = () => {
-  for (const child of children) child.kill('SIGKILL');
-  if (keep) console.log(`kept ${tmp}`);
-  else rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
-};
-for (const sig of ['SIGINT', 'SIGTERM']) {
+const browser = { context: null };
+let cleaning = null;
+/** Stop what this check started, Chromium first (its profile is in tmp), then remove tmp; once. */
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await (await browser.context?.catch(() => null))?.close().catch(() => {});
+    if (keep) console.log(`kept ${tmp}`);
+    // Retries: a Chromium stopped mid-launch may still be writing its profile.
+    else rmSync(tmp, { recursive: true, force: true, maxRetries: 10 });
+  })();
+  return cleaning;
+}
+let interrupted = false;
+for (const [sig, num] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
   process.on(sig, () => {
-    cleanup();
-    process.exit(130);
+    interrupted = true;
+    console.log(`toolchain check: ${sig}, cleaning up`);
+    cleanup().finally(() => process.exit(128 + num));
   });
 }
 let ok = false;
-const browser = { context: null };
 try {
   ok = await main(tmp, browser);
 } catch (e) {
-  console.error(e instanceof CheckError ? `toolchain-check: ${e.message}` : e);
+  if (!interrupted) console.error(e instanceof CheckError ? `toolchain-check: ${e.message}` : e);
 } finally {
-  // Chromium must be gone before its profile directory can be removed.
-  await (await browser.context?.catch(() => null))?.close();
-  cleanup();
+  await cleanup();
 }
-const took = `${((performance.now() - started) / 1000).toFixed(1)} s${phases.length ? ` (${phases.join(', ')})` : ''}`;
-console.log(`toolchain check ${ok ? 'passed' : 'FAILED'} in ${took}`);
-process.exit(ok ? 0 : 1);
+if (!interrupted) {
+  const took = `${((performance.now() - started) / 1000).toFixed(1)} s${phases.length ? ` (${phases.join(', ')})` : ''}`;
+  console.log(`toolchain check ${ok ? 'passed' : 'FAILED'} in ${took}`);
+  process.exit(ok ? 0 : 1);
+}
