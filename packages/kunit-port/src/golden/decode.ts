@@ -15,12 +15,13 @@ import {
   TableMemory,
   U64Pair,
   featureBits,
+  hiOfBig,
+  loOfBig,
+  U64_MAX,
   u64ToBigInt,
   type AnyPtFormat,
 } from '@genpt/pt-core';
 import type { GoldenTrace } from './schema.js';
-
-const M64 = (1n << 64n) - 1n;
 
 interface Mapping {
   start: bigint;
@@ -93,8 +94,8 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
     if (report.problems.length < 20) report.problems.push(s);
   };
   const setItem = (index: number, v: bigint) => {
-    words[pts.base + 2 * index] = Number(v & 0xffffffffn) | 0;
-    words[pts.base + 2 * index + 1] = Number(v >> 32n) | 0;
+    words[pts.base + 2 * index] = loOfBig(v);
+    words[pts.base + 2 * index + 1] = hiOfBig(v);
   };
   const item = (index: number) => u64ToBigInt(words[pts.base + 2 * index + 1]!, words[pts.base + 2 * index]!);
 
@@ -136,7 +137,7 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
           // This item's share of the entry (pt_item_oa()'s default is only exact at index 0).
           const itemOa = entryOa + (BigInt(index & ((1 << contig) - 1)) << BigInt(isz));
           let va = BigInt(table.va) + (BigInt(index) << BigInt(isz));
-          if (signExtend && (va >> BigInt(vasz - 1)) & 1n) va |= M64 & ~((1n << BigInt(vasz)) - 1n);
+          if (signExtend && (va >> BigInt(vasz - 1)) & 1n) va |= U64_MAX & ~((1n << BigInt(vasz)) - 1n);
           // The trace's maps put this OA at this VA, in one mapping covering the whole entry.
           let m = model.find(va);
           if (m === undefined && signExtend) {
@@ -167,7 +168,7 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
           const first = pts.index & ~((1 << contig) - 1);
           words.fill(0, pts.base, pts.base + 1024);
           pts.index = first;
-          fmt.installLeafEntry(pts, oa.set(Number(entryOa >> 32n), Number(entryOa & 0xffffffffn)).hi, oa.lo, size, attrs);
+          fmt.installLeafEntry(pts, oa.set(hiOfBig(entryOa), loOfBig(entryOa)).hi, oa.lo, size, attrs);
           pts.index = index & 511;
           if (dirty) {
             fmt.loadEntryRaw(pts);

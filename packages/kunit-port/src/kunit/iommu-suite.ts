@@ -10,6 +10,9 @@ import {
   ptTopRange,
   ptUpperRange,
   u64ToBigInt,
+  log2SetModBig,
+  U64_MAX,
+  log2ToMaxIntBig,
   type PtRange,
 } from '@genpt/pt-core';
 import { iommuMap, iommuUnmap } from '@genpt/iommu-ops';
@@ -19,7 +22,6 @@ import { checkIova, countValids, countValidsPerSize, countValidsSingle, doUnmap 
 import { cfgName, KunitPriv, type KunitFormat } from './fixture.js';
 import { IntervalSet } from './interval-set.js';
 import { Rng } from './random.js';
-import { clearLow, M64, maxInt } from './u64.js';
 import type { SuiteOptions } from './generic-suite.js';
 
 type Case = (priv: KunitPriv, ctx: TestContext, rng: Rng) => void;
@@ -38,7 +40,7 @@ function lastOf(r: PtRange): bigint {
 }
 
 function align(v: bigint, a: bigint): bigint {
-  return (v + a - 1n) & ~(a - 1n) & M64;
+  return (v + a - 1n) & ~(a - 1n) & U64_MAX;
 }
 
 const test_increase_level: Case = (priv, ctx) => {
@@ -63,7 +65,7 @@ const test_map_simple: Case = (priv) => {
   for (let lg2 = 0; lg2 !== 64; lg2++) {
     const len = 1n << BigInt(lg2);
     if (!(bitmap & len)) continue;
-    const paddr = clearLow(priv.testOa, lg2);
+    const paddr = log2SetModBig(priv.testOa, 0n, lg2);
     cur = align(cur, len);
     doMap(priv, cur, paddr, len);
     if (len <= SZ_2G) checkIova(priv, cur, paddr, len);
@@ -98,7 +100,7 @@ const test_map_table_to_oa: Case = (priv) => {
     const len = 1n << BigInt(lg2);
     if (!(priv.pgsizeBitmap & len)) continue;
     if (len > maxPgsize) break;
-    const paddr = clearLow(priv.testOa, lg2);
+    const paddr = log2SetModBig(priv.testOa, 0n, lg2);
     const cur = align(vaOf(range) + priv.smallestPgsz * 256n, maxPgsize);
     for (let off = 0n; off !== maxPgsize; off += len) doMap(priv, cur + off, paddr + off, len);
     checkIova(priv, cur, paddr, maxPgsize);
@@ -143,7 +145,7 @@ const test_unmap_split: Case = (priv, ctx) => {
 function unmapCollisions(priv: KunitPriv, set: IntervalSet, start: bigint, last: bigint): void {
   for (const [s, l] of set.takeOverlapping(start, last)) {
     const len = l - s + 1n;
-    const paddr = s & maxInt(priv.common.maxOaszLg2);
+    const paddr = s & log2ToMaxIntBig(priv.common.maxOaszLg2);
     checkIova(priv, s, paddr, len);
     doUnmap(priv, s, len);
   }
@@ -151,7 +153,7 @@ function unmapCollisions(priv: KunitPriv, set: IntervalSet, start: bigint, last:
 
 function clampRange(priv: KunitPriv, range: { va: bigint; last: bigint }): void {
   if (range.last - range.va > SZ_1G) range.last = range.va + SZ_1G;
-  expect(range.last).not.toBe(M64);
+  expect(range.last).not.toBe(U64_MAX);
   if (range.va <= MAPLE_RESERVED_RANGE) range.va = align(MAPLE_RESERVED_RANGE, priv.smallestPgsz);
 }
 
@@ -176,7 +178,7 @@ const test_random_map: Case = (priv, _ctx, rng) => {
     if (priv.common.feature(PT_FEAT_SIGN_EXTEND) && rng.u32Inclusive(0, 1)) range = upper;
     let start = BigInt(rng.u32Below(Number(min(U32_MAX, range.last - range.va))));
     // (as in the kernel: the bound uses the start before the base is added)
-    let end = BigInt(rng.u32Below(Number(min(U32_MAX, (range.last - start) & M64))));
+    let end = BigInt(rng.u32Below(Number(min(U32_MAX, (range.last - start) & U64_MAX))));
     start = start & ~(pgsz - 1n);
     end = align(end, pgsz);
     start += range.va;
@@ -184,7 +186,7 @@ const test_random_map: Case = (priv, _ctx, rng) => {
     if (start < range.va || end > range.last + 1n || start >= end) continue;
 
     // Try overmapping to test the failure handling
-    const paddr = start & maxInt(priv.common.maxOaszLg2);
+    const paddr = start & log2ToMaxIntBig(priv.common.maxOaszLg2);
     try {
       iommuMap(priv.table.domain, start, paddr, end - start, RW);
     } catch (e) {
@@ -195,7 +197,7 @@ const test_random_map: Case = (priv, _ctx, rng) => {
     set.insert(start, end - 1n);
     checkIova(priv, start, paddr, end - start);
   }
-  unmapCollisions(priv, set, 0n, M64);
+  unmapCollisions(priv, set, 0n, U64_MAX);
   expect(countValids(priv)).toBe(0);
 };
 
