@@ -7,6 +7,7 @@ export * from './errno.js';
 export * from './check.js';
 export * from './u64.js';
 export * from './u64-big.js';
+export * from './interval-map.js';
 export * from './log2.js';
 export * from './features.js';
 export * from './entry-type.js';
