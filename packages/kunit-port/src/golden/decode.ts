@@ -16,48 +16,13 @@ import {
   U64Pair,
   featureBits,
   hiOfBig,
+  IntervalMap,
   loOfBig,
   U64_MAX,
   u64ToBigInt,
   type AnyPtFormat,
 } from '@genpt/pt-core';
 import type { GoldenTrace } from './schema.js';
-
-interface Mapping {
-  start: bigint;
-  /** exclusive */
-  end: bigint;
-  oa: bigint;
-  prot: number;
-}
-
-/** What the trace's successful (or partial) maps and its unmaps leave mapped. */
-class MapModel {
-  private list: Mapping[] = [];
-
-  map(start: bigint, len: bigint, oa: bigint, prot: number): void {
-    if (len > 0n) this.list.push({ start, end: start + len, oa, prot });
-  }
-
-  unmap(start: bigint, len: bigint): void {
-    if (len === 0n) return;
-    const end = start + len;
-    const out: Mapping[] = [];
-    for (const m of this.list) {
-      if (m.end <= start || m.start >= end) {
-        out.push(m);
-        continue;
-      }
-      if (m.start < start) out.push({ start: m.start, end: start, oa: m.oa, prot: m.prot });
-      if (m.end > end) out.push({ start: end, end: m.end, oa: m.oa + (end - m.start), prot: m.prot });
-    }
-    this.list = out;
-  }
-
-  find(va: bigint): Mapping | undefined {
-    return this.list.find((m) => m.start <= va && va < m.end);
-  }
-}
 
 export interface DecodeReport {
   leaves: number;
@@ -89,7 +54,8 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
   const attrs = new PtWriteAttrs();
   const want = new PtWriteAttrs();
   const oa = new U64Pair();
-  const model = new MapModel();
+  // What the trace's successful (or partial) maps and its unmaps leave mapped.
+  const model = new IntervalMap();
   const problem = (s: string) => {
     if (report.problems.length < 20) report.problems.push(s);
   };
@@ -101,9 +67,11 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
 
   trace.steps.forEach((step, stepIndex) => {
     if (step.op === 'map' && step.result) {
-      model.map(BigInt(step.iova), BigInt(step.result.mapped), BigInt(step.paddr), step.prot);
+      const len = BigInt(step.result.mapped);
+      if (len > 0n) model.map(BigInt(step.iova), BigInt(step.iova) + len - 1n, BigInt(step.paddr), step.prot);
     } else if (step.op === 'unmap' && step.result) {
-      model.unmap(BigInt(step.iova), BigInt(step.result.unmapped));
+      const len = BigInt(step.result.unmapped);
+      if (len > 0n) model.unmap(BigInt(step.iova), BigInt(step.iova) + len - 1n);
     } else if (step.op === 'dump' && step.result) {
       report.dumps++;
       for (const table of step.result.tables) {
@@ -139,23 +107,24 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
           let va = BigInt(table.va) + (BigInt(index) << BigInt(isz));
           if (signExtend && (va >> BigInt(vasz - 1)) & 1n) va |= U64_MAX & ~((1n << BigInt(vasz)) - 1n);
           // The trace's maps put this OA at this VA, in one mapping covering the whole entry.
-          let m = model.find(va);
-          if (m === undefined && signExtend) {
+          let hit = model.find(va);
+          if (hit === undefined && signExtend) {
             // Linux 7.0 lets a map run across the canonical hole (quirk-canonical-hole):
             // its pages past the hole were asked for at non-canonical VAs.
             va &= (1n << BigInt(vasz)) - 1n;
-            m = model.find(va);
+            hit = model.find(va);
           }
           const entryVa = va & ~((1n << BigInt(size)) - 1n);
-          if (m === undefined) {
+          if (hit === undefined) {
             problem(`${at}: leaf at VA ${hex(va)} but the trace mapped nothing there`);
             continue;
           }
           // OAs past the format's width wrap (quirk-oa-overflow: only paddr is checked).
-          const mappedOa = (m.oa + (va - m.start)) & oaMask;
+          const m = hit.range;
+          const mappedOa = hit.oa & oaMask;
           if (mappedOa !== itemOa) problem(`${at}: VA ${hex(va)} decodes to ${hex(itemOa)}, mapped ${hex(mappedOa)}`);
-          if (entryVa < m.start || entryVa + (1n << BigInt(size)) > m.end) {
-            problem(`${at}: a 2^${size} leaf at ${hex(entryVa)} is not inside the mapping [${hex(m.start)}, ${hex(m.end)})`);
+          if (entryVa < m.start || entryVa + (1n << BigInt(size)) - 1n > m.last) {
+            problem(`${at}: a 2^${size} leaf at ${hex(entryVa)} is not inside the mapping [${hex(m.start)}, ${hex(m.last + 1n)})`);
           }
           // Permissions: what set_prot makes of the mapping's prot.
           fmt.attrFromEntry(pts, attrs);

@@ -4,15 +4,16 @@
  * (every table page returned) after each test.
  */
 import {
+  IntervalMap,
   PT_FEAT_DYNAMIC_TOP,
   PT_FEAT_SIGN_EXTEND,
   isPtError,
+  log2SetModBig,
+  log2ToMaxIntBig,
   ptTopRange,
   ptUpperRange,
-  u64ToBigInt,
-  log2SetModBig,
   U64_MAX,
-  log2ToMaxIntBig,
+  u64ToBigInt,
   type PtRange,
 } from '@genpt/pt-core';
 import { iommuMap, iommuUnmap } from '@genpt/iommu-ops';
@@ -20,7 +21,6 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import { doMap, RW } from './check-levels.js';
 import { checkIova, countValids, countValidsPerSize, countValidsSingle, doUnmap } from './count.js';
 import { cfgName, KunitPriv, type KunitFormat } from './fixture.js';
-import { IntervalSet } from './interval-set.js';
 import { Rng } from './random.js';
 import type { SuiteOptions } from './generic-suite.js';
 
@@ -141,13 +141,14 @@ const test_unmap_split: Case = (priv, ctx) => {
   if (count === 0) ctx.skip('Test needs two page sizes');
 };
 
-/** unmap_collisions(): unmap (and forget) every recorded range overlapping [start, last]. */
-function unmapCollisions(priv: KunitPriv, set: IntervalSet, start: bigint, last: bigint): void {
-  for (const [s, l] of set.takeOverlapping(start, last)) {
-    const len = l - s + 1n;
-    const paddr = s & log2ToMaxIntBig(priv.common.maxOaszLg2);
-    checkIova(priv, s, paddr, len);
-    doUnmap(priv, s, len);
+/** unmap_collisions(): unmap (and mtree_erase) every recorded range overlapping [start, last]. */
+function unmapCollisions(priv: KunitPriv, mt: IntervalMap, start: bigint, last: bigint): void {
+  for (const r of mt.overlapping(start, last)) {
+    mt.remove(r);
+    const len = r.last - r.start + 1n;
+    const paddr = r.start & log2ToMaxIntBig(priv.common.maxOaszLg2);
+    checkIova(priv, r.start, paddr, len);
+    doUnmap(priv, r.start, len);
   }
 }
 
@@ -166,7 +167,8 @@ const test_random_map: Case = (priv, _ctx, rng) => {
   const topR = ptTopRange(priv.common);
   const upper = { va: vaOf(upperR), last: lastOf(upperR) };
   const top = { va: vaOf(topR), last: lastOf(topR) };
-  const set = new IntervalSet();
+  // The maple tree of mapped ranges: map() fails on overlap, as mtree_insert_range() does.
+  const mt = new IntervalMap();
   clampRange(priv, top);
   clampRange(priv, upper);
   const pgsz = priv.smallestPgsz;
@@ -191,13 +193,13 @@ const test_random_map: Case = (priv, _ctx, rng) => {
       iommuMap(priv.table.domain, start, paddr, end - start, RW);
     } catch (e) {
       expect(isPtError(e) ? e.code : e).toBe('EADDRINUSE');
-      unmapCollisions(priv, set, start, end - 1n);
+      unmapCollisions(priv, mt, start, end - 1n);
       doMap(priv, start, paddr, end - start);
     }
-    set.insert(start, end - 1n);
+    mt.map(start, end - 1n, paddr, RW);
     checkIova(priv, start, paddr, end - start);
   }
-  unmapCollisions(priv, set, 0n, U64_MAX);
+  unmapCollisions(priv, mt, 0n, U64_MAX);
   expect(countValids(priv)).toBe(0);
 };
 
