@@ -12,6 +12,8 @@
 import {
   bit,
   Errno,
+  hiOfBig,
+  loOfBig,
   IOMMU_MMIO,
   IOMMU_READ,
   IOMMU_WRITE,
@@ -118,8 +120,8 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
     this.oaShift = 12 - variant.granuleLg2sz;
     this.oaScale = 2 ** this.oaShift;
     const sme = opts.smeMeMask ?? 0n;
-    this.smeHi = Number((sme >> 32n) & 0xffffffffn) | 0;
-    this.smeLo = Number(sme & 0xffffffffn) | 0;
+    this.smeHi = hiOfBig(sme);
+    this.smeLo = loOfBig(sme);
     // PT_FMT_VARIANT builds (the iommufd mock) have no hw_info.
     if (!variant.hasHwInfo) Object.defineProperty(this, 'iommuFmtHwInfo', { value: undefined });
   }

@@ -7,6 +7,8 @@
 import {
   bit,
   Errno,
+  hiOfBig,
+  loOfBig,
   IOMMU_MMIO,
   IOMMU_WRITE,
   PT_ENTRY_EMPTY,
@@ -68,8 +70,8 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
   constructor(opts: X86_64Options = {}) {
     super();
     const sme = opts.smeMeMask ?? 0n;
-    this.smeHi = Number((sme >> 32n) & 0xffffffffn) | 0;
-    this.smeLo = Number(sme & 0xffffffffn) | 0;
+    this.smeHi = hiOfBig(sme);
+    this.smeLo = loOfBig(sme);
   }
 
   private encrypted(pts: PtState): boolean {

@@ -3,7 +3,7 @@
  * driver hooks iommupt calls (pt_iommu_driver_ops), and the DMA device used
  * for cache maintenance of incoherent walkers.
  */
-import { u64ToBigInt, u64Value, type U64 } from '@genpt/pt-core';
+import { hiOfBig, loOfBig, u64ToBigInt, u64Value, type U64 } from '@genpt/pt-core';
 import type { IommuIotlbGather } from './gather.js';
 import type { PtIommu } from './pt-iommu.js';
 
@@ -54,8 +54,8 @@ export class IommuDomain {
 
   /** Narrow or set the page sizes map may use (as drivers do with amd_iommu_pgsize_bitmap). */
   set pgsizeBitmap(v: bigint) {
-    this.pgsizeBitmapHi = Number((v >> 32n) & 0xffffffffn) | 0;
-    this.pgsizeBitmapLo = Number(v & 0xffffffffn) | 0;
+    this.pgsizeBitmapHi = hiOfBig(v);
+    this.pgsizeBitmapLo = loOfBig(v);
   }
 
   get pgsizeBitmapValue(): U64 {

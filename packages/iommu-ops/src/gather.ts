@@ -3,7 +3,20 @@
  * IOVA range an operation changed, and the table pages that may only be
  * freed once the IOTLB no longer holds walks through them.
  */
-import { u64Hex, u64Lt, u64Value, type U64 } from '@genpt/pt-core';
+import {
+  u64AddHi,
+  u64AddHiOfSum,
+  u64AddLo,
+  u64AddLoSum,
+  u64DecHi,
+  u64DecLo,
+  u64Hex,
+  u64IncHi,
+  u64IncLo,
+  u64Lt,
+  u64Value,
+  type U64,
+} from '@genpt/pt-core';
 
 export class IommuIotlbGather {
   /** First IOVA to invalidate (ULONG_MAX when empty). */
@@ -52,10 +65,10 @@ export function iommuIotlbGatherInit(g: IommuIotlbGather): void {
  */
 export function iommuIotlbGatherAddRange(g: IommuIotlbGather, iovaHi: number, iovaLo: number, sizeHi: number, sizeLo: number): void {
   // end = iova + size - 1 (mod 2^64)
-  let endLo = (iovaLo + sizeLo) | 0;
-  let endHi = (iovaHi + sizeHi + ((iovaLo >>> 0) + (sizeLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-  if (endLo === 0) endHi = (endHi - 1) | 0;
-  endLo = (endLo - 1) | 0;
+  const sum = u64AddLoSum(iovaLo, sizeLo);
+  const e1Hi = u64AddHiOfSum(sum, iovaHi, sizeHi);
+  const endHi = u64DecHi(e1Hi, sum | 0);
+  const endLo = u64DecLo(e1Hi, sum | 0);
   if (u64Lt(iovaHi, iovaLo, g.startHi, g.startLo)) {
     g.startHi = iovaHi | 0;
     g.startLo = iovaLo | 0;
@@ -79,10 +92,10 @@ export function iommuIotlbGatherIsDisjoint(
 ): boolean {
   if ((g.endHi | g.endLo) === 0) return false;
   // end + 1 = iova + size; gather end + 1
-  const e1Lo = (iovaLo + sizeLo) | 0;
-  const e1Hi = (iovaHi + sizeHi + ((iovaLo >>> 0) + (sizeLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-  const g1Lo = (g.endLo + 1) | 0;
-  const g1Hi = (g.endHi + (g1Lo === 0 ? 1 : 0)) | 0;
+  const e1Lo = u64AddLo(iovaHi, iovaLo, sizeHi, sizeLo);
+  const e1Hi = u64AddHi(iovaHi, iovaLo, sizeHi, sizeLo);
+  const g1Lo = u64IncLo(g.endHi, g.endLo);
+  const g1Hi = u64IncHi(g.endHi, g.endLo);
   return u64Lt(e1Hi, e1Lo, g.startHi, g.startLo) || u64Lt(g1Hi, g1Lo, iovaHi, iovaLo);
 }
 

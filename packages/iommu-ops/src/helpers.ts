@@ -8,7 +8,11 @@ import {
   ptCheckRange,
   ptMakeRange,
   ptTopMemsizeLg2,
+  u64AddHi,
+  u64AddLo,
   u64AddOverflows,
+  u64DecHi,
+  u64DecLo,
   type PtCommon,
   type PtRange,
   type PtState,
@@ -37,11 +41,11 @@ export function makeRangeNoCheck(
 ): number {
   if ((lenHi | lenLo) === 0) return -Errno.EINVAL;
   // last = iova + (len - 1)
-  const l1Lo = (lenLo - 1) | 0;
-  const l1Hi = lenLo === 0 ? (lenHi - 1) | 0 : lenHi | 0;
+  const l1Lo = u64DecLo(lenHi, lenLo);
+  const l1Hi = u64DecHi(lenHi, lenLo);
   if (u64AddOverflows(iovaHi, iovaLo, l1Hi, l1Lo)) return -Errno.EOVERFLOW;
-  const lastLo = (iovaLo + l1Lo) | 0;
-  const lastHi = (iovaHi + l1Hi + ((iovaLo >>> 0) + (l1Lo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
+  const lastLo = u64AddLo(iovaHi, iovaLo, l1Hi, l1Lo);
+  const lastHi = u64AddHi(iovaHi, iovaLo, l1Hi, l1Lo);
   ptMakeRange(common, iovaHi, iovaLo, lastHi, lastLo, range);
   return 0;
 }

@@ -10,9 +10,8 @@ import type { IommufdIoas } from './ioas.js';
 import type { IoptAccessUser } from './iopt.js';
 import type { Mm } from './mm.js';
 import { IommufdObject, type ObjectTable } from './objects.js';
-import { IOMMU_READ, IOMMU_WRITE } from '@genpt/pt-core';
+import { IOMMU_READ, IOMMU_WRITE, lastOfBig, minBig, ULONG_MAX } from '@genpt/pt-core';
 import { IOMMUFD_ACCESS_RW_WRITE, PAGE_SIZE, __IOMMUFD_ACCESS_RW_SLOW_PATH } from './uapi.js';
-import { lastOf, minBig, ULONG_MAX } from './u64.js';
 
 /** The driver side of an access (struct iommufd_access_ops). */
 export interface IommufdAccessOps {
@@ -70,7 +69,7 @@ export class IommufdAccess extends IommufdObject implements IoptAccessUser {
   pinPages(iova: bigint, length: bigint, write: boolean): number[] {
     if (this.iovaAlignment !== BigInt(PAGE_SIZE)) fail('EINVAL', 'access cannot pin pages');
     if (length === 0n) fail('EINVAL', 'length 0');
-    const last = lastOf(iova, length);
+    const last = lastOfBig(iova, length);
     if (last === undefined) fail('EOVERFLOW', 'IOVA + length');
     if (this.ioas === null) fail('ENOENT', 'access not attached');
     const { areas, done } = this.ioas.iopt.contigAreas(iova, last);
@@ -106,7 +105,7 @@ export class IommufdAccess extends IommufdObject implements IoptAccessUser {
 
   /** iommufd_access_unpin_pages(): must match a pinPages() exactly. */
   unpinPages(iova: bigint, length: bigint): void {
-    const last = lastOf(iova, length);
+    const last = lastOfBig(iova, length);
     if (length === 0n || last === undefined || this.ioas === null) throw new Error('bad unpin');
     const { areas, done } = this.ioas.iopt.contigAreas(iova, last);
     for (const { area, cur } of areas) {
@@ -121,7 +120,7 @@ export class IommufdAccess extends IommufdObject implements IoptAccessUser {
   rw(current: Mm, iova: bigint, data: Uint8Array, flags: number): void {
     const length = BigInt(data.length);
     if (length === 0n) fail('EINVAL', 'length 0');
-    const last = lastOf(iova, length);
+    const last = lastOfBig(iova, length);
     if (last === undefined) fail('EOVERFLOW', 'IOVA + length');
     if (this.ioas === null) fail('ENOENT', 'access not attached');
     const write = (flags & IOMMUFD_ACCESS_RW_WRITE) !== 0;

@@ -5,12 +5,11 @@
  * plays the hardware by setting dirty bits through set_dirty.
  */
 import { IommuIotlbGather, type IovaBitmap } from '@genpt/iommu-ops';
-import { IOMMU_DIRTY_NO_CLEAR, u64ToBigInt } from '@genpt/pt-core';
+import { IOMMU_DIRTY_NO_CLEAR, minBig, u64OfBig, u64ToBigInt, ULONG_MAX } from '@genpt/pt-core';
 import { fail } from './errors.js';
 import type { IoPagetable } from './iopt.js';
 import { MOCK_DIRTY_TRACK, type MockDomain } from './mock-domain.js';
 import type { Mm } from './mm.js';
-import { minBig, toU64Arg, ULONG_MAX } from './u64.js';
 
 /**
  * struct iova_bitmap: bit i stands for [iova + i * pageSize, + pageSize),
@@ -112,7 +111,7 @@ export function testDirty(domain: MockDomain, mm: Mm, iova: bigint, length: bigi
   for (let i = 0; i < max; i++) {
     if (!(bytes[i >> 3]! & (1 << (i & 7)))) continue;
     try {
-      domain.setDirty(toU64Arg(iova + BigInt(i) * pageSize));
+      domain.setDirty(u64OfBig(iova + BigInt(i) * pageSize));
     } catch {
       // The kernel does not look at set_dirty's result.
     }

@@ -1,37 +1,13 @@
 /**
- * Errors of the iommufd model: the errno the kernel's ioctl would fail with.
- * A superset of pt-core's errno names (iommufd also returns EBUSY, EEXIST,
- * ENOSPC, EMSGSIZE ...). Page table errors from iommu-ops keep their code.
+ * Errors of the iommufd model: the errno the kernel's ioctl would fail with,
+ * named from pt-core's errno table (which holds iommufd's EBUSY, EEXIST,
+ * ENOSPC, EMSGSIZE ... too). Page table errors from iommu-ops keep their
+ * code; only u64 arguments are mapped (see u64.ts).
  */
-import { isPtError } from '@genpt/pt-core';
+import { Errno, isPtError, type ErrnoName } from '@genpt/pt-core';
 
-export const IommufdErrno = {
-  EPERM: 1,
-  ENOENT: 2,
-  EIO: 5,
-  ENXIO: 6,
-  E2BIG: 7,
-  EBADF: 9,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EFAULT: 14,
-  EBUSY: 16,
-  EEXIST: 17,
-  ENODEV: 19,
-  EINVAL: 22,
-  ENOSPC: 28,
-  ERANGE: 34,
-  EDEADLK: 35,
-  EBADE: 52,
-  EOVERFLOW: 75,
-  EBADFD: 77,
-  EMSGSIZE: 90,
-  EPROTOTYPE: 91,
-  EOPNOTSUPP: 95,
-  EADDRINUSE: 98,
-} as const;
-
-export type IommufdErrnoName = keyof typeof IommufdErrno;
+/** An errno name an iommufd ioctl fails with: any of pt-core's. */
+export type IommufdErrnoName = ErrnoName;
 
 /** A failed iommufd ioctl or test command, with the kernel's errno. */
 export class IommufdError extends Error {
@@ -42,7 +18,7 @@ export class IommufdError extends Error {
     super(message === undefined ? code : `${code}: ${message}`);
     this.name = 'IommufdError';
     this.code = code;
-    this.errno = IommufdErrno[code];
+    this.errno = Errno[code];
   }
 }
 

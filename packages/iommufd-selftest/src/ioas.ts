@@ -3,7 +3,7 @@
  * memory or a memfd, unmap, copy between IOASes, read the usable IOVA ranges,
  * restrict allocation to allowed ranges, and the huge pages option.
  */
-import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from '@genpt/pt-core';
+import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE, lastOfBig, U64_MAX, ULONG_MAX } from '@genpt/pt-core';
 import { DmaBuf } from './dmabuf.js';
 import { fail } from './errors.js';
 import type { HwptPaging } from './hwpt.js';
@@ -19,7 +19,7 @@ import {
   IOMMU_OPTION_OP_GET,
   IOMMU_OPTION_OP_SET,
 } from './uapi.js';
-import { lastOf, u64, U64_MAX, ULONG_MAX } from './u64.js';
+import { u64 } from './u64.js';
 
 const MAP_FLAGS = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
 
@@ -92,7 +92,7 @@ export function ioasMapFile(
   checkMapArgs(flags, at, len);
   const ioas = getIoas();
   if (len === 0n) fail('EINVAL', 'length 0');
-  if (lastOf(BigInt(start), len) === undefined) fail('EOVERFLOW', 'start + length');
+  if (lastOfBig(BigInt(start), len) === undefined) fail('EOVERFLOW', 'start + length');
   const writable = (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0;
   const { pages, startByte } = file instanceof DmaBuf ? IoptPages.dmabuf(file, start, len, writable) : IoptPages.file(file, start, len, writable);
   return mapCommon(ioas, { pages, startByte, length: Number(len) }, len, flags, at);

@@ -5,14 +5,23 @@
  * go; every attached domain holds exactly the areas' mappings, so adding a
  * domain fills it from the areas and adding an area fills every domain.
  */
-import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_WRITE } from '@genpt/pt-core';
+import {
+  IOMMU_CACHE,
+  IOMMU_MMIO,
+  IOMMU_WRITE,
+  lastOfBig,
+  lowestBitBig,
+  maxBig,
+  minBig,
+  roundupPowOfTwoBig,
+  ULONG_MAX,
+} from '@genpt/pt-core';
 import { IoptArea } from './area.js';
 import { fail, IommufdError } from './errors.js';
 import { IntervalList, spans, type IntervalNode } from './interval.js';
 import type { MockDomain } from './mock-domain.js';
 import type { IoptPages } from './pages.js';
 import { HUGEPAGE_SIZE, PAGE_SIZE } from './uapi.js';
-import { lastOf, lowestBit, maxBig, minBig, roundupPowOfTwo, ULONG_MAX } from './u64.js';
 
 const PAGE = BigInt(PAGE_SIZE);
 
@@ -62,7 +71,7 @@ export class IoPagetable {
   allocIova(addr: bigint, length: bigint): bigint {
     const pageOffset = addr % PAGE;
     if (length === 0n || length >= ULONG_MAX / 2n) fail('EOVERFLOW', 'length');
-    let align = addr === 0n ? roundupPowOfTwo(length) : minBig(roundupPowOfTwo(length), lowestBit(addr));
+    let align = addr === 0n ? roundupPowOfTwoBig(length) : minBig(roundupPowOfTwoBig(length), lowestBitBig(addr));
     const maxAlign = BigInt(HUGEPAGE_SIZE);
     if (align >= maxAlign) align = maxAlign;
     if (align < this.iovaAlignment) fail('EINVAL', 'IOVA alignment below the IOAS alignment');
@@ -87,7 +96,7 @@ export class IoPagetable {
   /** iopt_check_iova(): a fixed IOVA must be aligned, not reserved and not mapped. */
   checkIova(iova: bigint, length: bigint): void {
     if (iova & (this.iovaAlignment - 1n)) fail('EINVAL', 'IOVA not aligned to the IOAS');
-    const last = lastOf(iova, length);
+    const last = lastOfBig(iova, length);
     if (last === undefined) fail('EOVERFLOW', 'IOVA + length');
     if (this.reserved.first(iova, last)) fail('EINVAL', 'IOVA is reserved');
     if (this.areas.first(iova, last)) fail('EEXIST', 'IOVA already mapped');
@@ -140,7 +149,7 @@ export class IoPagetable {
   private insertArea(e: IoptPagesElm, iova: bigint, iommuProt: number): IoptArea {
     if (iommuProt & IOMMU_WRITE && !e.pages.writable) fail('EPERM', 'pages are not writable');
     if ((e.startByte % PAGE_SIZE) & Number(minBig(this.iovaAlignment, PAGE) - 1n)) fail('EINVAL', 'page offset not aligned');
-    const last = lastOf(iova, BigInt(e.length));
+    const last = lastOfBig(iova, BigInt(e.length));
     if (last === undefined) fail('EOVERFLOW', 'IOVA + length');
     const area = new IoptArea(iova, last, e.startByte, e.length, iommuProt);
     if (area.pagesLast >= e.pages.npages) fail('EOVERFLOW', 'slice past the pages');
@@ -268,7 +277,7 @@ export class IoPagetable {
   /** iopt_unmap_iova() */
   unmapIova(iova: bigint, length: bigint): bigint {
     if (length === 0n) fail('EINVAL', 'length 0');
-    const last = lastOf(iova, length);
+    const last = lastOfBig(iova, length);
     if (last === undefined) fail('EOVERFLOW', 'IOVA + length');
     return this.unmapRange(iova, last);
   }
@@ -305,7 +314,7 @@ export class IoPagetable {
   /** iopt_get_pages(): the slices under [iova, iova + length), each with a page reference. */
   getPages(iova: bigint, length: bigint): IoptPagesElm[] {
     if (length === 0n) fail('EINVAL', 'length 0');
-    const last = lastOf(iova, length);
+    const last = lastOfBig(iova, length);
     if (last === undefined) fail('EOVERFLOW', 'IOVA + length');
     const { areas, done } = this.contigAreas(iova, last);
     if (!done) fail('ENOENT', 'range not fully mapped');

@@ -4,7 +4,7 @@
  * iommupt ops, with the selftest's aperture and page size overrides, and
  * dirty tracking ops when allocated for it.
  */
-import { TableMemory, type U64 } from '@genpt/pt-core';
+import { TableMemory, u64OfBig, type U64 } from '@genpt/pt-core';
 import {
   IommuDirtyBitmap,
   IommuIotlbGather,
@@ -25,7 +25,6 @@ import {
   MOCK_IOMMUPT_HUGE,
   PAGE_SIZE,
 } from './uapi.js';
-import { toU64Arg } from './u64.js';
 
 /** mock->flags: dirty tracking is enabled. */
 export const MOCK_DIRTY_TRACK = 1;
@@ -89,17 +88,17 @@ export class MockDomain {
 
   /** iommu_map(): on failure the mapped part is undone. */
   map(iova: bigint, paddr: number, length: bigint, prot: number): void {
-    iommuMap(this.table.domain, toU64Arg(iova), paddr, toU64Arg(length), prot);
+    iommuMap(this.table.domain, u64OfBig(iova), paddr, u64OfBig(length), prot);
   }
 
   /** iommu_unmap(): returns the bytes unmapped. */
   unmap(iova: bigint, length: bigint): bigint {
-    return BigInt(iommuUnmap(this.table.domain, toU64Arg(iova), toU64Arg(length)));
+    return BigInt(iommuUnmap(this.table.domain, u64OfBig(iova), u64OfBig(length)));
   }
 
   /** domain->ops->iova_to_phys() */
   iovaToPhys(iova: bigint): bigint {
-    return BigInt(this.table.iovaToPhys(toU64Arg(iova)));
+    return BigInt(this.table.iovaToPhys(u64OfBig(iova)));
   }
 
   /** mock_domain_set_dirty_tracking() */
@@ -111,7 +110,7 @@ export class MockDomain {
   /** dirty_ops->read_and_clear_dirty(), reporting into bitmap and gather. */
   readAndClearDirty(iova: bigint, length: bigint, flags: number, bitmap: IovaBitmap | null, gather: IommuIotlbGather): void {
     if (!this.hasDirtyOps) fail('EOPNOTSUPP', 'domain has no dirty ops');
-    this.table.readAndClearDirty(toU64Arg(iova), toU64Arg(length), flags, new IommuDirtyBitmap(bitmap, gather));
+    this.table.readAndClearDirty(u64OfBig(iova), u64OfBig(length), flags, new IommuDirtyBitmap(bitmap, gather));
   }
 
   /** iommu_iotlb_sync() with the mock's iotlb_sync: free the gathered tables. */

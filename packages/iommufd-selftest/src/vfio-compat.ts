@@ -4,7 +4,7 @@
  * a mapping, which iommufd allows by mapping everything in CPU pages and
  * cutting areas; type1v2 refuses with ENOENT.
  */
-import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from '@genpt/pt-core';
+import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE, ULONG_MAX } from '@genpt/pt-core';
 import { fail } from './errors.js';
 import type { IommufdIoas } from './ioas.js';
 import { spans } from './interval.js';
@@ -22,7 +22,7 @@ import {
   VFIO_TYPE1_IOMMU,
   VFIO_TYPE1v2_IOMMU,
 } from './uapi.js';
-import { u64, ULONG_MAX } from './u64.js';
+import { u64 } from './u64.js';
 
 /** VFIO_SET_IOMMU: type1 turns large pages off so any range can be unmapped later. */
 export function vfioSetIommu(ioas: IommufdIoas | null, type: number): void {

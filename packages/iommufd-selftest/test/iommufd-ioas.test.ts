@@ -3,6 +3,7 @@
  * with zero, one or two mock devices (sharing one automatic mock domain, as
  * the kernel shares it), or one with a 16 byte temporary memory limit.
  */
+import { U64_MAX } from '@genpt/pt-core';
 import { expect } from 'vitest';
 import {
   IOMMU_HW_INFO_TYPE_DEFAULT,
@@ -20,7 +21,6 @@ import {
   MOCK_FLAGS_DEVICE_PASID,
   MOCK_PAGE_SIZE,
   MOCK_PASID_WIDTH,
-  U64_MAX,
   type IommufdCtx,
   type IommuIovaRange,
 } from '../dist/index.js';

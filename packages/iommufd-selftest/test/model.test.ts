@@ -4,6 +4,7 @@
  * negative paths they do not reach, and that MD_CHECK_MAP really notices a
  * wrong page table.
  */
+import { U64_MAX } from '@genpt/pt-core';
 import { describe, expect, it } from 'vitest';
 import {
   IntervalList,
@@ -19,7 +20,6 @@ import {
   Mm,
   PhysMemory,
   spans,
-  U64_MAX,
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_WRITE,
   VFIO_TYPE1_IOMMU,

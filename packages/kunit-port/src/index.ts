@@ -18,7 +18,7 @@ export { describeIommuPtSuite, IOMMU_PT_CASES } from './kunit/iommu-suite.js';
 export * from './golden/dir.js';
 export { describeFormatProperties, type PropertyOptions } from './kunit/properties.js';
 export { describeBulkOpProperties } from './kunit/bulk-properties.js';
-export { describeIommuPtModel, IntervalModel, type ModelOptions } from './suites/model.js';
+export { describeIommuPtModel, type ModelOptions } from './suites/model.js';
 export { describeIommuPtBadInput } from './suites/bad-input.js';
 export { describeIommuPtAllocFailure } from './suites/alloc-failure.js';
 export { describeCheckedBuild } from './suites/checked.js';

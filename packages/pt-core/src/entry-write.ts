@@ -6,6 +6,7 @@
  */
 import type { PtCommon } from './common.js';
 import type { PtState } from './state.js';
+import { u64SubBorrow } from './u64.js';
 
 const fillBits = new Float64Array(1);
 const fillWords = new Int32Array(fillBits.buffer);
@@ -152,7 +153,8 @@ export function ptWriteLeafRun(
       }
     }
     lo = l >>> 0;
-    if (lo === 0) hi = (hi + 1) | 0;
+    // A chunk that reached the 2^32 boundary left l at 0: carry (l - 1 borrows only then).
+    hi = (hi + u64SubBorrow(l, 1)) | 0;
   }
   if (w !== first) {
     pts.entryLo = words[w - 2]!;

@@ -1,5 +1,6 @@
 /**
- * Linux errno values used by the page table code and its callers. Functions on
+ * Linux errno values used by the page table code and its callers (the
+ * iommufd model's ioctls included). Functions on
  * the hot path return negative errno numbers like the kernel does; the public
  * API turns them into a thrown {@link PtError}.
  */
@@ -9,6 +10,7 @@ export const Errno = {
   EIO: 5,
   ENXIO: 6,
   E2BIG: 7,
+  EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,
   EFAULT: 14,
@@ -18,7 +20,11 @@ export const Errno = {
   EINVAL: 22,
   ENOSPC: 28,
   ERANGE: 34,
+  EDEADLK: 35,
+  EBADE: 52,
   EOVERFLOW: 75,
+  EBADFD: 77,
+  EMSGSIZE: 90,
   EPROTOTYPE: 91,
   EOPNOTSUPP: 95,
   EADDRINUSE: 98,

@@ -13,7 +13,7 @@ import { log2Mod32 } from './log2.js';
 import { ptDefaultPgszLg2ToLevel } from './pgsize.js';
 import type { PtRange } from './range.js';
 import type { PtState } from './state.js';
-import { bitHi, bitLo, maskHi, maskLo, U64Pair, u64Hex, u64ShlHi, u64ShlLo } from './u64.js';
+import { bitHi, bitLo, maskHi, maskLo, U64Pair, u64AddHiOfSum, u64AddLoSum, u64Hex, u64ShlHi, u64ShlLo } from './u64.js';
 
 export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
   implements PtFormat<Cfg, HwInfo>
@@ -146,9 +146,9 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
     for (; n < count; n++) {
       if (this.loadEntryRaw(pts) !== PT_ENTRY_EMPTY) break;
       this.installLeafEntry(pts, oaHi, oaLo, oaszLg2, attrs);
-      const lo = (oaLo + sizeLo) | 0;
-      oaHi = (oaHi + sizeHi + ((oaLo >>> 0) + (sizeLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-      oaLo = lo;
+      const sum = u64AddLoSum(oaLo, sizeLo);
+      oaHi = u64AddHiOfSum(sum, oaHi, sizeHi);
+      oaLo = sum | 0;
       pts.index++;
     }
     if (n !== 0) {

@@ -6,7 +6,20 @@
  */
 import { ptCheckFailed } from './check.js';
 import { log2DivEq } from './log2.js';
-import { ffs64, fls64, maskHi, maskLo, u64AddHi, u64AddLo, u64Lt, u64ShrToNumber, u64SubHi, u64SubLo } from './u64.js';
+import {
+  ffs64,
+  fls64,
+  maskHi,
+  maskLo,
+  u64AddHi,
+  u64AddLo,
+  u64IncHi,
+  u64IncLo,
+  u64Lt,
+  u64ShrToNumber,
+  u64SubHi,
+  u64SubLo,
+} from './u64.js';
 
 /**
  * pt_compute_best_pgsize(): lg2 of the largest size in the bitmap at which
@@ -27,8 +40,8 @@ export function ptComputeBestPgsize(
   // len = last - va + 1; it wraps to 0 only for the whole 2^64 space
   const dHi = u64SubHi(lastHi, lastLo, vaHi, vaLo);
   const dLo = u64SubLo(lastHi, lastLo, vaHi, vaLo);
-  const lenLo = (dLo + 1) | 0;
-  const lenHi = (dHi + (lenLo === 0 ? 1 : 0)) | 0;
+  const lenLo = u64IncLo(dHi, dLo);
+  const lenHi = u64IncHi(dHi, dLo);
 
   // Alignment of va and oa, capped by the largest power of two <= len.
   // (for 2^64 the kernel's shift by fls(0) - 1 lands on bit 63 on x86)
@@ -66,10 +79,10 @@ export function ptPgszCount(
   pgsizeLg2: number,
 ): number {
   // len = last - va + 1 (wraps to 0 only for the whole 2^64 space)
-  let lenHi = u64SubHi(lastHi, lastLo, vaHi, vaLo);
-  let lenLo = u64SubLo(lastHi, lastLo, vaHi, vaLo);
-  lenLo = (lenLo + 1) | 0;
-  if (lenLo === 0) lenHi = (lenHi + 1) | 0;
+  const dHi = u64SubHi(lastHi, lastLo, vaHi, vaLo);
+  const dLo = u64SubLo(lastHi, lastLo, vaHi, vaLo);
+  let lenHi = u64IncHi(dHi, dLo);
+  let lenLo = u64IncLo(dHi, dLo);
 
   // Sizes above pgsizeLg2 still allowed by the bitmap.
   const nh = bitmapHi & ~maskHi(pgsizeLg2 + 1);
@@ -80,10 +93,10 @@ export function ptPgszCount(
       // Distance to the next 2^next boundary: set_mod_max(va, next) - va + 1
       const eHi = vaHi | maskHi(next);
       const eLo = vaLo | maskLo(next);
-      let rHi = u64SubHi(eHi, eLo, vaHi, vaLo);
-      let rLo = u64SubLo(eHi, eLo, vaHi, vaLo);
-      rLo = (rLo + 1) | 0;
-      if (rLo === 0) rHi = (rHi + 1) | 0;
+      const gHi = u64SubHi(eHi, eLo, vaHi, vaLo);
+      const gLo = u64SubLo(eHi, eLo, vaHi, vaLo);
+      const rHi = u64IncHi(gHi, gLo);
+      const rLo = u64IncLo(gHi, gLo);
       if (u64Lt(rHi, rLo, lenHi, lenLo)) {
         lenHi = rHi;
         lenLo = rLo;

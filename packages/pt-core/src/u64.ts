@@ -91,8 +91,8 @@ export function u64Split(v: unknown, out: U64Pair, what = 'value'): void {
   if (typeof v === 'bigint') {
     if (v < 0n) throw new PtError('EINVAL', `${what} ${describe(v)} is negative`);
     if (v >= U64_LIMIT) throw new PtError('EOVERFLOW', `${what} ${describe(v)} does not fit in 64 bits`);
-    out.hi = Number(v >> 32n) | 0;
-    out.lo = Number(v & 0xffffffffn) | 0;
+    out.hi = hiOfBig(v);
+    out.lo = loOfBig(v);
     return;
   }
   throw new PtError('EINVAL', `${what} must be a number or bigint, got ${typeof v}`);
@@ -127,6 +127,16 @@ export function u64ToNumber(hi: number, lo: number): number {
 
 export function u64ToBigInt(hi: number, lo: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** High word of a bigint taken mod 2^64 (cold paths: the API edge, models, tests). */
+export function hiOfBig(v: bigint): number {
+  return Number(BigInt.asUintN(32, v >> 32n)) | 0;
+}
+
+/** Low word of a bigint taken mod 2^64. */
+export function loOfBig(v: bigint): number {
+  return Number(BigInt.asUintN(32, v)) | 0;
 }
 
 /** API output form: a number when safe, else a bigint. */
@@ -175,19 +185,47 @@ export function u64Le(ah: number, al: number, bh: number, bl: number): boolean {
 
 /* ---- add / subtract (mod 2^64) ---- */
 
+/*
+ * The carry is the unsigned sum of the low words divided by 2^32 (0 or 1),
+ * and the borrow is bit 31 of Hacker's Delight's borrow expression: both
+ * without a branch, so the hot loops that step an OA or a VA stay straight.
+ */
+
+/** Carry out of the low words of a + b: 0 or 1. */
+export function u64AddCarry(al: number, bl: number): number {
+  return (((al >>> 0) + (bl >>> 0)) / TWO32) | 0;
+}
+
+/**
+ * Low word first: the unsigned sum of the low words (0..2^33-2). `sum | 0`
+ * is the low word of a + b and {@link u64AddHiOfSum} makes the high word from
+ * it, so the low words are added once.
+ */
+export function u64AddLoSum(al: number, bl: number): number {
+  return (al >>> 0) + (bl >>> 0);
+}
+
+/** High word of a + b given the low words' {@link u64AddLoSum}. */
+export function u64AddHiOfSum(loSum: number, ah: number, bh: number): number {
+  return (ah + bh + ((loSum / TWO32) | 0)) | 0;
+}
+
 export function u64AddLo(_ah: number, al: number, _bh: number, bl: number): number {
   return (al + bl) | 0;
 }
 
 export function u64AddHi(ah: number, al: number, bh: number, bl: number): number {
-  const carry = (al >>> 0) + (bl >>> 0) > 0xffffffff ? 1 : 0;
-  return (ah + bh + carry) | 0;
+  return (ah + bh + u64AddCarry(al, bl)) | 0;
 }
 
 /** True if a + b wraps past 2^64 - 1. */
 export function u64AddOverflows(ah: number, al: number, bh: number, bl: number): boolean {
-  const carry = (al >>> 0) + (bl >>> 0) > 0xffffffff ? 1 : 0;
-  return (ah >>> 0) + (bh >>> 0) + carry > 0xffffffff;
+  return (ah >>> 0) + (bh >>> 0) + u64AddCarry(al, bl) > 0xffffffff;
+}
+
+/** Borrow out of the low words of a - b: 1 when al < bl unsigned, else 0. */
+export function u64SubBorrow(al: number, bl: number): number {
+  return ((~al & bl) | (~(al ^ bl) & (al - bl))) >>> 31;
 }
 
 export function u64SubLo(_ah: number, al: number, _bh: number, bl: number): number {
@@ -195,38 +233,90 @@ export function u64SubLo(_ah: number, al: number, _bh: number, bl: number): numb
 }
 
 export function u64SubHi(ah: number, al: number, bh: number, bl: number): number {
-  const borrow = al >>> 0 < bl >>> 0 ? 1 : 0;
-  return (ah - bh - borrow) | 0;
+  return (ah - bh - u64SubBorrow(al, bl)) | 0;
 }
 
-/* ---- shifts, any count 0..64 (JS shifts only look at count & 31) ---- */
+/** Low word of a + 1. */
+export function u64IncLo(_hi: number, lo: number): number {
+  return (lo + 1) | 0;
+}
+
+/** High word of a + 1 (carries when the low word is all ones). */
+export function u64IncHi(hi: number, lo: number): number {
+  return (hi + u64AddCarry(lo, 1)) | 0;
+}
+
+/** Low word of a - 1. */
+export function u64DecLo(_hi: number, lo: number): number {
+  return (lo - 1) | 0;
+}
+
+/** High word of a - 1 (borrows when the low word is 0). */
+export function u64DecHi(hi: number, lo: number): number {
+  return (hi - u64SubBorrow(lo, 1)) | 0;
+}
+
+/* ---- shifts ---- */
+
+/*
+ * Split by range, as noble-hashes does, for callers that know which half of
+ * the range the count is in: no branch inside. JS shifts look only at
+ * count & 31, so the small forms build the cross-word part in two steps
+ * (`(hi << 1) << (31 - s)`) to stay right at s = 0.
+ */
+
+/** Low word of a >> s (logical), s in 0..31. */
+export function u64ShrSmallLo(hi: number, lo: number, s: number): number {
+  return ((hi << 1) << (31 - s)) | (lo >>> s);
+}
+
+/** High word of a >> s (logical), s in 0..31. */
+export function u64ShrSmallHi(hi: number, _lo: number, s: number): number {
+  return (hi >>> s) | 0;
+}
+
+/** Low word of a >> s (logical), s in 32..63; the high word is 0. */
+export function u64ShrBigLo(hi: number, _lo: number, s: number): number {
+  return (hi >>> (s - 32)) | 0;
+}
+
+/** Low word of a << s, s in 0..31. */
+export function u64ShlSmallLo(_hi: number, lo: number, s: number): number {
+  return lo << s;
+}
+
+/** High word of a << s, s in 0..31. */
+export function u64ShlSmallHi(hi: number, lo: number, s: number): number {
+  return (hi << s) | ((lo >>> 1) >>> (31 - s));
+}
+
+/** High word of a << s, s in 32..63; the low word is 0. */
+export function u64ShlBigHi(_hi: number, lo: number, s: number): number {
+  return lo << (s - 32);
+}
+
+/* Any count 0..64 (and past it: 0). */
 
 /** Low word of a >> s (logical). */
 export function u64ShrLo(hi: number, lo: number, s: number): number {
-  if (s === 0) return lo | 0;
-  if (s < 32) return ((lo >>> s) | (hi << (32 - s))) | 0;
-  if (s < 64) return (hi >>> (s - 32)) | 0;
-  return 0;
+  if (s < 32) return u64ShrSmallLo(hi, lo, s);
+  return s < 64 ? u64ShrBigLo(hi, lo, s) : 0;
 }
 
 /** High word of a >> s (logical). */
-export function u64ShrHi(hi: number, _lo: number, s: number): number {
-  if (s === 0) return hi | 0;
-  if (s < 32) return (hi >>> s) | 0;
-  return 0;
+export function u64ShrHi(hi: number, lo: number, s: number): number {
+  return s < 32 ? u64ShrSmallHi(hi, lo, s) : 0;
 }
 
 /** Low word of a << s. */
-export function u64ShlLo(_hi: number, lo: number, s: number): number {
-  return s < 32 ? lo << s : 0;
+export function u64ShlLo(hi: number, lo: number, s: number): number {
+  return s < 32 ? u64ShlSmallLo(hi, lo, s) : 0;
 }
 
 /** High word of a << s. */
 export function u64ShlHi(hi: number, lo: number, s: number): number {
-  if (s === 0) return hi | 0;
-  if (s < 32) return (hi << s) | (lo >>> (32 - s));
-  if (s < 64) return lo << (s - 32);
-  return 0;
+  if (s < 32) return u64ShlSmallHi(hi, lo, s);
+  return s < 64 ? u64ShlBigHi(hi, lo, s) : 0;
 }
 
 /** a >> s as a number, for results known to be < 2^53 (counts, indexes). */
@@ -266,6 +356,16 @@ export function ffs64(hi: number, lo: number): number {
 /** 0-based index of the lowest clear bit of a u64; 64 for all-ones. */
 export function ffz64(hi: number, lo: number): number {
   return ffs64(~hi, ~lo);
+}
+
+/**
+ * log2 of a power of two (the kernel's ilog2(): the index of the highest set
+ * bit of any non-zero u64); -1 for 0. No branch: clz32(hi) >>> 5 is 1 only
+ * when the high word is 0, and then the low word's bits count.
+ */
+export function u64Log2(hi: number, lo: number): number {
+  const c = Math.clz32(hi);
+  return 63 - c - (Math.clz32(lo) & -(c >>> 5));
 }
 
 /* ---- masks ---- */

@@ -10,7 +10,7 @@ import { Errno } from './errno.js';
 import { PT_FEAT_DYNAMIC_TOP } from './features.js';
 import { type PtRange, ptMakeChildRange } from './range.js';
 import { ptTableOaLg2sz, type PtState } from './state.js';
-import { maskHi, maskLo, u64ShlHi, u64ShlLo } from './u64.js';
+import { maskHi, maskLo, u64DecHi, u64DecLo, u64ShlHi, u64ShlLo } from './u64.js';
 
 /** A level walker: `table` is the PA of the table at `level`. */
 export type PtLevelFn<A> = (range: PtRange, arg: A, level: number, table: number) => number;
@@ -70,10 +70,10 @@ export function ptRangeSlice(pts: PtState, startIndex: number, endIndex: number,
   const sHi = u64ShlHi(0, startIndex, isz);
   const sLo = u64ShlLo(0, startIndex, isz);
   // (endIndex << isz) - 1
-  let eHi = u64ShlHi(0, endIndex, isz);
-  let eLo = u64ShlLo(0, endIndex, isz);
-  if (eLo === 0) eHi = (eHi - 1) | 0;
-  eLo = (eLo - 1) | 0;
+  const nHi = u64ShlHi(0, endIndex, isz);
+  const nLo = u64ShlLo(0, endIndex, isz);
+  const eHi = u64DecHi(nHi, nLo);
+  const eLo = u64DecLo(nHi, nLo);
   return ptMakeChildRange(
     r,
     (r.vaHi & ~mh) | (sHi & mh),

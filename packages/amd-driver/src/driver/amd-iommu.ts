@@ -5,7 +5,7 @@
  * (copy at the tail, bump the tail register, COMPLETION_WAIT and poll the
  * semaphore when something was queued).
  */
-import { PtError, type TableMemory } from '@genpt/pt-core';
+import { numberHi, numberLo, PtError, u64ToBigInt, u64ToNumber, type TableMemory } from '@genpt/pt-core';
 import { PtSpinLock } from '@genpt/iommu-ops';
 import type { SystemMemory } from '../hw/system-memory.js';
 import { buildCompletionWait, buildInvAll, buildInvDte, buildInvIommuPages, buildInvIrt, IommuCmd } from './commands.js';
@@ -143,7 +143,7 @@ export class AmdIommu {
     // iommu_set_device_table(): base | (size in 4 KiB pages - 1)
     this.mmio.writeq(MMIO_DEV_TABLE_OFFSET, BigInt(this.devTable) | BigInt(this.devTableSize / 4096 - 1));
     // iommu_enable_command_buffer() and amd_iommu_reset_cmd_buffer()
-    this.mmio.writeq(MMIO_CMD_BUF_OFFSET, BigInt(this.cmdBuf) | (BigInt(MMIO_RING_SIZE_512_HI) << 32n));
+    this.mmio.writeq(MMIO_CMD_BUF_OFFSET, u64ToBigInt(numberHi(this.cmdBuf) | MMIO_RING_SIZE_512_HI, numberLo(this.cmdBuf)));
     this.featureDisable(CONTROL_CMDBUF_EN);
     this.mmio.writel(MMIO_CMD_HEAD_OFFSET, 0);
     this.mmio.writel(MMIO_CMD_TAIL_OFFSET, 0);
@@ -151,7 +151,7 @@ export class AmdIommu {
     this.cmdBufTail = 0;
     this.featureEnable(CONTROL_CMDBUF_EN);
     // iommu_enable_event_buffer()
-    this.mmio.writeq(MMIO_EVT_BUF_OFFSET, BigInt(this.evtBuf) | (BigInt(MMIO_RING_SIZE_512_HI) << 32n));
+    this.mmio.writeq(MMIO_EVT_BUF_OFFSET, u64ToBigInt(numberHi(this.evtBuf) | MMIO_RING_SIZE_512_HI, numberLo(this.evtBuf)));
     this.mmio.writel(MMIO_EVT_HEAD_OFFSET, 0);
     this.mmio.writel(MMIO_EVT_TAIL_OFFSET, 0);
     this.featureEnable(CONTROL_EVT_LOG_EN);
@@ -241,7 +241,7 @@ export class AmdIommu {
     this.lock.lock();
     try {
       value = ++this.cmdSemVal;
-      buildCompletionWait(cmd, this.cmdSem, Math.floor(value / 2 ** 32), value % 2 ** 32);
+      buildCompletionWait(cmd, this.cmdSem, numberHi(value), numberLo(value));
       const ret = this.queueCommandLocked(cmd, false);
       if (ret) return ret;
     } finally {
@@ -265,9 +265,8 @@ export class AmdIommu {
   }
 
   private readSem(): number {
-    const lo = this.mem.read32(this.cmdSem) >>> 0;
-    const hi = this.mem.read32(this.cmdSem + 4) >>> 0;
-    return hi * 2 ** 32 + lo;
+    const lo = this.mem.read32(this.cmdSem);
+    return u64ToNumber(this.mem.read32(this.cmdSem + 4), lo);
   }
 
   /* ---- IOMMU-wide flushes ---- */

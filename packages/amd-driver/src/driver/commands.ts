@@ -4,7 +4,7 @@
  * are u64 word pairs, so a whole-domain flush (size 2^63 - 1) encodes
  * exactly as the kernel's.
  */
-import { fls64, U64Pair } from '@genpt/pt-core';
+import { fls64, numberHi, numberLo, u64AddHi, u64AddLo, u64DecHi, u64DecLo, U64Pair } from '@genpt/pt-core';
 import {
   CMD_COMPL_WAIT,
   CMD_COMPL_WAIT_STORE_MASK,
@@ -43,8 +43,8 @@ function setType(cmd: IommuCmd, type: number): void {
 /** COMPLETION_WAIT storing the 64-bit value at semPa. */
 export function buildCompletionWait(cmd: IommuCmd, semPa: number, valueHi: number, valueLo: number): void {
   cmd.clear();
-  cmd.data[0] = (semPa % 2 ** 32) | CMD_COMPL_WAIT_STORE_MASK;
-  cmd.data[1] = Math.floor(semPa / 2 ** 32);
+  cmd.data[0] = numberLo(semPa) | CMD_COMPL_WAIT_STORE_MASK;
+  cmd.data[1] = numberHi(semPa);
   cmd.data[2] = valueLo;
   cmd.data[3] = valueHi;
   setType(cmd, CMD_COMPL_WAIT);
@@ -66,18 +66,17 @@ export function buildInvDte(cmd: IommuCmd, devid: number): void {
 export function buildInvAddress(addrHi: number, addrLo: number, sizeHi: number, sizeLo: number, out: U64Pair): U64Pair {
   // iommu_num_pages(): pages touched by [address, address + size), in u64 arithmetic
   const off = addrLo & 0xfff;
-  let tLo = (off + sizeLo) | 0;
-  let tHi = (sizeHi + ((off >>> 0) + (sizeLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-  const c = (tLo >>> 0) + 0xfff > 0xffffffff ? 1 : 0;
-  tLo = (tLo + 0xfff) | 0;
-  tHi = (tHi + c) | 0;
+  const oHi = u64AddHi(0, off, sizeHi, sizeLo);
+  const oLo = u64AddLo(0, off, sizeHi, sizeLo);
+  const tHi = u64AddHi(oHi, oLo, 0, 0xfff);
+  const tLo = u64AddLo(oHi, oLo, 0, 0xfff);
   if (tHi === 0 && tLo >>> 0 >= 0x1000 && tLo >>> 0 < 0x2000) return out.set(addrHi, addrLo & PAGE_MASK_LO);
 
   // end = address + size - 1
-  let eLo = (addrLo + sizeLo) | 0;
-  let eHi = (addrHi + sizeHi + ((addrLo >>> 0) + (sizeLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-  if (eLo === 0) eHi = (eHi - 1) | 0;
-  eLo = (eLo - 1) | 0;
+  const e1Hi = u64AddHi(addrHi, addrLo, sizeHi, sizeLo);
+  const e1Lo = u64AddLo(addrHi, addrLo, sizeHi, sizeLo);
+  const eHi = u64DecHi(e1Hi, e1Lo);
+  const eLo = u64DecLo(e1Hi, e1Lo);
   const msbDiff = fls64(eHi ^ addrHi, eLo ^ addrLo) - 1;
   let hi: number;
   let lo: number;

@@ -13,7 +13,11 @@ import {
   PT_FEAT_FLUSH_RANGE,
   PT_FEAT_FLUSH_RANGE_NO_GAPS,
   PtError,
+  u64IncHi,
+  u64IncLo,
   u64Split,
+  u64SubHi,
+  u64SubLo,
   U64Pair,
   type U64,
 } from '@genpt/pt-core';
@@ -175,10 +179,10 @@ export class ProtectionDomain {
   /** amd_iommu_iotlb_sync(): flush the gathered range, then free the gathered tables. */
   iotlbSync(gather: IommuIotlbGather): void {
     // size = end - start + 1 (mod 2^64)
-    const dLo = (gather.endLo - gather.startLo) | 0;
-    const dHi = (gather.endHi - gather.startHi - (gather.endLo >>> 0 < gather.startLo >>> 0 ? 1 : 0)) | 0;
-    const sLo = (dLo + 1) | 0;
-    const sHi = (dHi + (dLo === -1 ? 1 : 0)) | 0;
+    const dLo = u64SubLo(gather.endHi, gather.endLo, gather.startHi, gather.startLo);
+    const dHi = u64SubHi(gather.endHi, gather.endLo, gather.startHi, gather.startLo);
+    const sLo = u64IncLo(dHi, dLo);
+    const sHi = u64IncHi(dHi, dLo);
     this.lock.lock();
     try {
       this.flushPages(gather.startHi, gather.startLo, sHi, sLo);

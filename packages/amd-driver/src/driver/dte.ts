@@ -7,6 +7,7 @@
  * is cleared. Every update is followed by INVALIDATE_DEVTAB_ENTRY for the
  * device and its aliases and a COMPLETION_WAIT.
  */
+import { numberHi, numberLo, u64ToBigInt } from '@genpt/pt-core';
 import type { AmdIommu } from './amd-iommu.js';
 import type { IommuDevData } from './device.js';
 import type { ProtectionDomain } from './domain.js';
@@ -53,7 +54,7 @@ export class DevTableEntry {
 
   /** data[i] as a bigint, for inspection. */
   data(i: number): bigint {
-    return (BigInt(this.w[2 * i + 1]! >>> 0) << 32n) | BigInt(this.w[2 * i]! >>> 0);
+    return u64ToBigInt(this.w[2 * i + 1]!, this.w[2 * i]!);
   }
 
   get v(): boolean {
@@ -177,8 +178,8 @@ export function setDteV1(dev: IommuDevData, domain: ProtectionDomain, domid: num
     DTE_FLAG_TV |
     ((info.mode << DTE_MODE_SHIFT) & DTE_MODE_MASK) |
     (domain.dirtyTracking ? DTE_FLAG_HAD : 0) |
-    (root % 2 ** 32 & DTE_HOST_TRP_LO);
-  n.w[1] = n.w[1]! | (Math.floor(root / 2 ** 32) & DTE_HOST_TRP_HI) | DTE_FLAG_IR_HI | DTE_FLAG_IW_HI;
+    (numberLo(root) & DTE_HOST_TRP_LO);
+  n.w[1] = n.w[1]! | (numberHi(root) & DTE_HOST_TRP_HI) | DTE_FLAG_IR_HI | DTE_FLAG_IW_HI;
   n.w[2] = n.w[2]! | (domid & DTE_DOMID_MASK);
   n.w[3] = n.w[3]! | (dev.atsEnabled ? DTE_FLAG_IOTLB_HI : 0);
 }

@@ -7,7 +7,7 @@
  * IOMMU) the range is split into naturally aligned blocks so the hypervisor
  * is not asked to re-sync pages that did not change.
  */
-import { ffs64, fls64 } from '@genpt/pt-core';
+import { bitHi, bitLo, ffs64, u64AddHiOfSum, u64AddLoSum, u64Log2, u64SubHi, u64SubLo } from '@genpt/pt-core';
 import { buildInvIommuPages, buildInvIotlbPages, IommuCmd } from './commands.js';
 import type { IommuDevData } from './device.js';
 import type { ProtectionDomain } from './domain.js';
@@ -91,18 +91,18 @@ export function domainFlushPages(pdom: ProtectionDomain, aHi: number, aLo: numbe
   }
   // Naturally aligned pieces: each the smaller of the address's alignment and the largest power of two in size.
   while ((sHi | sLo) !== 0) {
-    const sizeAlign = fls64(sHi, sLo) - 1;
+    const sizeAlign = u64Log2(sHi, sLo);
     const minAlign = (aHi | aLo) !== 0 ? Math.min(ffs64(aHi, aLo), sizeAlign) : sizeAlign;
-    const fHi = minAlign >= 32 ? 1 << (minAlign - 32) : 0;
-    const fLo = minAlign < 32 ? 1 << minAlign : 0;
+    const fHi = bitHi(minAlign);
+    const fLo = bitLo(minAlign);
     domainFlushPagesOnce(pdom, aHi, aLo, fHi, fLo);
     // address += flush size; size -= flush size
-    const carry = (aLo >>> 0) + (fLo >>> 0) > 0xffffffff ? 1 : 0;
-    aLo = (aLo + fLo) | 0;
-    aHi = (aHi + fHi + carry) | 0;
-    const borrow = sLo >>> 0 < fLo >>> 0 ? 1 : 0;
-    sLo = (sLo - fLo) | 0;
-    sHi = (sHi - fHi - borrow) | 0;
+    const sum = u64AddLoSum(aLo, fLo);
+    aHi = u64AddHiOfSum(sum, aHi, fHi);
+    aLo = sum | 0;
+    const dHi = u64SubHi(sHi, sLo, fHi, fLo);
+    sLo = u64SubLo(sHi, sLo, fHi, fLo);
+    sHi = dHi;
   }
   domainFlushComplete(pdom);
 }

@@ -5,6 +5,7 @@
  * in PASID 0's entry, which requests without a PASID use (DTE GIOV). Each
  * table also gets its own domain ID, which tags its IOTLB entries.
  */
+import { numberHi, numberLo, u64ToNumber } from '@genpt/pt-core';
 import type { AmdIommu } from './amd-iommu.js';
 import type { IommuDevData } from './device.js';
 import type { DomainIds } from './domain-ids.js';
@@ -66,12 +67,12 @@ export function getGcr3Pte(iommu: AmdIommu, info: Gcr3TblInfo, pasid: number, al
       if (!alloc) return -1;
       const page = iommu.tables.alloc(12);
       if (page < 0) return -1;
-      lo = (page % 2 ** 32) | GCR3_VALID;
-      hi = Math.floor(page / 2 ** 32);
+      lo = numberLo(page) | GCR3_VALID;
+      hi = numberHi(page);
       mem.write32(pte + 4, hi);
       mem.write32(pte, lo);
     }
-    root = (hi & 0xfffff) * 2 ** 32 + ((lo & ~0xfff) >>> 0);
+    root = u64ToNumber(hi & 0xfffff, lo & ~0xfff);
   }
 }
 
@@ -83,8 +84,8 @@ export function updateGcr3(dev: IommuDevData, pasid: number, gcr3: number, set: 
   const mem = iommu.mem;
   if (set) {
     const page = gcr3 - (gcr3 % 4096);
-    mem.write32(pte + 4, Math.floor(page / 2 ** 32));
-    mem.write32(pte, (page % 2 ** 32) | GCR3_VALID);
+    mem.write32(pte + 4, numberHi(page));
+    mem.write32(pte, numberLo(page) | GCR3_VALID);
   } else {
     mem.write32(pte, 0);
     mem.write32(pte + 4, 0);
@@ -101,7 +102,7 @@ export function freeGcr3Table(iommu: AmdIommu, ids: DomainIds, info: Gcr3TblInfo
       const lo = iommu.mem.read32(table + i * 8);
       if ((lo & GCR3_VALID) === 0) continue;
       const hi = iommu.mem.read32(table + i * 8 + 4);
-      const child = (hi & 0xfffff) * 2 ** 32 + ((lo & ~0xfff) >>> 0);
+      const child = u64ToNumber(hi & 0xfffff, lo & ~0xfff);
       freeLevel(child, level - 1);
       iommu.tables.free(child);
     }

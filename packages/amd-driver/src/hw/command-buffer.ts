@@ -11,7 +11,7 @@
  * lowest clear address bit at or above bit 12, say c, makes the block
  * 2^(c+1) bytes, naturally aligned (all ones: everything).
  */
-import { ffz64, maskHi, maskLo, u64ShrHi, u64ShrLo } from '@genpt/pt-core';
+import { ffz64, maskHi, maskLo, u64ShrHi, u64ShrLo, u64ToBigInt, u64ToNumber } from '@genpt/pt-core';
 import type { DteCache } from './device-table.js';
 import { guestTag, hostTag, type Iotlb } from './iotlb.js';
 import {
@@ -79,10 +79,6 @@ export function decodeInvAddress(addrHi: number, addrLo: number, s: boolean, out
 
 const block = new Int32Array(4);
 
-function big(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
 /**
  * Execute one command. Returns the decoded command, or null for an opcode
  * the IOMMU does not know (the caller logs ILLEGAL_COMMAND_ERROR and stops).
@@ -96,11 +92,11 @@ export function executeCommand(t: CommandTarget, w0: number, w1: number, w2: num
     case CMD_COMPLETION_WAIT: {
       if (w0 & 1) {
         // Store: the 8-byte aligned address is in w0[31:3] and w1[19:0].
-        const pa = (w1 & 0xfffff) * 2 ** 32 + ((w0 & ~7) >>> 0);
+        const pa = u64ToNumber(w1 & 0xfffff, w0 & ~7);
         t.mem.write32(pa, w2);
         t.mem.write32(pa + 4, w3);
         cmd.storePa = pa;
-        cmd.storeValue = big(w3, w2);
+        cmd.storeValue = u64ToBigInt(w3, w2);
       }
       if (w0 & 2) t.comWaitInterrupt();
       return cmd;
@@ -127,8 +123,8 @@ export function executeCommand(t: CommandTarget, w0: number, w1: number, w2: num
       cmd.s = s;
       cmd.pde = pde;
       cmd.gn = gn;
-      cmd.first = big(block[0]!, block[1]!);
-      cmd.last = big(block[2]!, block[3]!);
+      cmd.first = u64ToBigInt(block[0]!, block[1]!);
+      cmd.last = u64ToBigInt(block[2]!, block[3]!);
       return cmd;
     }
     case CMD_INVALIDATE_IOTLB_PAGES:

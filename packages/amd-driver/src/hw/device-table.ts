@@ -4,6 +4,7 @@
  * INVALIDATE_DEVTAB_ENTRY (or INVALIDATE_IOMMU_ALL) drops it. Field positions
  * are the specification's, decoded here independently of the driver.
  */
+import { u64ToNumber } from '@genpt/pt-core';
 import type { SystemMemory } from './system-memory.js';
 
 export const DTE_BYTES = 32;
@@ -45,7 +46,7 @@ export class Dte {
     this.tv = (w0 & 2) !== 0;
     this.had = (w0 >>> 7) & 3;
     this.mode = (w0 >>> 9) & 7;
-    this.rootPa = (w1 & 0xfffff) * 2 ** 32 + ((w0 & 0xfffff000) >>> 0);
+    this.rootPa = u64ToNumber(w1 & 0xfffff, w0 & 0xfffff000);
     this.ppr = (w1 & (1 << 20)) !== 0;
     this.giov = (w1 & (1 << 22)) !== 0;
     this.gv = (w1 & (1 << 23)) !== 0;

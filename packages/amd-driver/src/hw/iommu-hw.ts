@@ -4,7 +4,21 @@
  * through which a device's reads and writes are translated — all working on
  * the same physical memory the driver uses.
  */
-import { PtError, U64Pair, maskHi, maskLo, u64AddOverflows, u64Split, u64ToNumber, u64Value, type U64 } from '@genpt/pt-core';
+import {
+  PtError,
+  U64Pair,
+  maskHi,
+  maskLo,
+  numberHi,
+  numberLo,
+  u64AddHi,
+  u64AddLo,
+  u64AddOverflows,
+  u64Split,
+  u64ToNumber,
+  u64Value,
+  type U64,
+} from '@genpt/pt-core';
 import { executeCommand, type HwCommand } from './command-buffer.js';
 import { DteCache } from './device-table.js';
 import { writeEvent } from './event-log.js';
@@ -54,8 +68,6 @@ export interface DmaResult {
   data?: Uint8Array;
   fault?: DmaFault;
 }
-
-const TWO32 = 2 ** 32;
 
 export class AmdIommuHw {
   readonly mem: SystemMemory;
@@ -133,7 +145,7 @@ export class AmdIommuHw {
       if (cmd === null) {
         // Stop fetching and report where: software must fix and restart the buffer.
         r.status &= ~STATUS_CMDBUF_RUN;
-        this.logEvent(EVT_ILLEGAL_COMMAND_ERROR, 0, 0, 0, Math.floor(pa / TWO32), pa % TWO32);
+        this.logEvent(EVT_ILLEGAL_COMMAND_ERROR, 0, 0, 0, numberHi(pa), numberLo(pa));
         return;
       }
       this.stats.commands++;
@@ -169,8 +181,8 @@ export class AmdIommuHw {
     const tr = this.tr;
     let done = 0;
     while (done < len) {
-      const lo = (a.lo + done) | 0;
-      const hi = (a.hi + ((a.lo >>> 0) + done > 0xffffffff ? 1 : 0)) | 0;
+      const lo = u64AddLo(a.hi, a.lo, 0, done);
+      const hi = u64AddHi(a.hi, a.lo, 0, done);
       if (!this.translator.translate(deviceId, hi, lo, write, tr)) {
         const r: DmaResult = { ok: false, bytes: done, fault: this.fault(deviceId, hi, lo) };
         if (!write) r.data = buf.subarray(0, done);

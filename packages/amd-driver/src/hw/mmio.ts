@@ -5,7 +5,7 @@
  * low bits or in bits 59:56), the control and status registers, and the
  * ring head/tail pointers (byte offsets in bits 18:4).
  */
-import { PtError } from '@genpt/pt-core';
+import { hiOfBig, loOfBig, PtError, u64ToBigInt, u64ToNumber } from '@genpt/pt-core';
 import type { EventRing } from './event-log.js';
 import {
   CAP_NPCACHE,
@@ -90,22 +90,17 @@ export function resolveFeatures(f: AmdIommuHwFeatures): HwFeatures {
   return ft;
 }
 
-const TWO32 = 2 ** 32;
 const PTR_MASK = 0x7fff0;
 
 /** PA in bits 51:12 of a base register. */
 export function ringPa(hi: number, lo: number): number {
-  return (hi & 0xfffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
+  return u64ToNumber(hi & 0xfffff, lo & 0xfffff000);
 }
 
 /** Bytes of a command or event ring from its base register's length field (bits 59:56). */
 export function ringBytes(hi: number): number {
   const lg2 = (hi >>> 24) & 0xf;
   return lg2 < 8 ? 0 : 2 ** lg2 * RING_ENTRY_BYTES;
-}
-
-function q(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 export class MmioRegisters {
@@ -180,7 +175,7 @@ export class MmioRegisters {
         return this.status;
       default: {
         const v = this.readq(offset & ~7);
-        return offset & 4 ? Number(v >> 32n) | 0 : Number(v & 0xffffffffn) | 0;
+        return offset & 4 ? hiOfBig(v) : loOfBig(v);
       }
     }
   }
@@ -213,15 +208,15 @@ export class MmioRegisters {
   readq(offset: number): bigint {
     switch (offset) {
       case MMIO_DEVTAB_BASE:
-        return q(this.devtabHi, this.devtabLo);
+        return u64ToBigInt(this.devtabHi, this.devtabLo);
       case MMIO_CMDBUF_BASE:
-        return q(this.cmdBaseHi, this.cmdBaseLo);
+        return u64ToBigInt(this.cmdBaseHi, this.cmdBaseLo);
       case MMIO_EVTLOG_BASE:
-        return q(this.evtBaseHi, this.evtBaseLo);
+        return u64ToBigInt(this.evtBaseHi, this.evtBaseLo);
       case MMIO_CONTROL:
-        return q(this.controlHi, this.controlLo);
+        return u64ToBigInt(this.controlHi, this.controlLo);
       case MMIO_EFR:
-        return q(this.efrHi, this.efrLo);
+        return u64ToBigInt(this.efrHi, this.efrLo);
       case MMIO_EFR2:
         return 0n;
       case MMIO_CMD_HEAD:
@@ -237,8 +232,8 @@ export class MmioRegisters {
 
   /** 64-bit write. */
   writeq(offset: number, value: bigint): void {
-    const hi = Number((value >> 32n) & 0xffffffffn) | 0;
-    const lo = Number(value & 0xffffffffn) | 0;
+    const hi = hiOfBig(value);
+    const lo = loOfBig(value);
     switch (offset) {
       case MMIO_DEVTAB_BASE:
         this.devtabHi = hi;

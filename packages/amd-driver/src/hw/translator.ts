@@ -11,7 +11,7 @@
  * disagreements are recorded — the evidence of a missing or too-narrow
  * invalidation.
  */
-import { maskHi, maskLo } from '@genpt/pt-core';
+import { maskHi, maskLo, u64ToBigInt } from '@genpt/pt-core';
 import { Dte, readDte, type DteCache } from './device-table.js';
 import { guestTag, hostTag, type Iotlb } from './iotlb.js';
 import type { HwFeatures, MmioRegisters } from './mmio.js';
@@ -209,7 +209,7 @@ export class Translator {
     let dte = c.dteCache.get(devid);
     if (dte !== undefined) {
       if (c.checkStale && !readDte(c.mem, c.regs.devTablePa, devid, this.freshDte).sameRaw(dte)) {
-        c.staleHits.push({ kind: 'dte', deviceId: devid, iova: big(iovaHi, iovaLo), write, cachedOa: null, freshOa: null });
+        c.staleHits.push({ kind: 'dte', deviceId: devid, iova: u64ToBigInt(iovaHi, iovaLo), write, cachedOa: null, freshOa: null });
       }
       return dte;
     }
@@ -253,12 +253,12 @@ export class Translator {
     if (dte.v && dte.tv && (guest || (dte.mode >= 1 && dte.mode <= 6)) && (write ? dte.iw : dte.ir)) {
       const res = this.walk(dte, guest, iovaHi, iovaLo, write ? WALK_WRITE : 0, false, '', this.freshRes);
       if (res !== null && res.status === WALK_OK) {
-        freshOa = big(res.oaHi | (iovaHi & maskHi(res.sizeLg2)), res.oaLo | (iovaLo & maskLo(res.sizeLg2)));
+        freshOa = u64ToBigInt(res.oaHi | (iovaHi & maskHi(res.sizeLg2)), res.oaLo | (iovaLo & maskLo(res.sizeLg2)));
       }
     }
-    const cachedOa = cachedOaHi === null ? null : big(cachedOaHi, cachedOaLo);
+    const cachedOa = cachedOaHi === null ? null : u64ToBigInt(cachedOaHi, cachedOaLo);
     if (cachedOa !== freshOa) {
-      c.staleHits.push({ kind, deviceId: devid, iova: big(iovaHi, iovaLo), write, cachedOa, freshOa });
+      c.staleHits.push({ kind, deviceId: devid, iova: u64ToBigInt(iovaHi, iovaLo), write, cachedOa, freshOa });
     }
   }
 }
@@ -277,8 +277,4 @@ function passThrough(iovaHi: number, iovaLo: number, tr: Translation): true {
   tr.oaLo = iovaLo;
   tr.sizeLg2 = 12;
   return true;
-}
-
-function big(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }

@@ -12,7 +12,7 @@
  * zero); address bits 51:12; IR/IW (bits 61/62) are ANDed down the path; A
  * (bit 5) and D (bit 6) are set by the walker when the DTE's HAD asks.
  */
-import { ffz64, maskHi, maskLo, u64ShrHi, u64ShrLo } from '@genpt/pt-core';
+import { ffz64, maskHi, maskLo, u64ShrHi, u64ShrLo, u64ToNumber } from '@genpt/pt-core';
 import { pdeSpanLg2, type Iotlb } from './iotlb.js';
 import type { SystemMemory } from './system-memory.js';
 import {
@@ -136,7 +136,7 @@ export function walkV1(
         return out;
       }
     }
-    table = (hi & PTE_ADDR_HI) * 2 ** 32 + ((lo & PTE_ADDR_LO) >>> 0);
+    table = u64ToNumber(hi & PTE_ADDR_HI, lo & PTE_ADDR_LO);
     level = nl;
     if (cache !== null) {
       const span = pdeSpanLg2(level);

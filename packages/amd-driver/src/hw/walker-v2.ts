@@ -12,7 +12,7 @@
  * PASID (DTE GIOV) decode the whole 48/57-bit IOVA with no sign extension.
  * U/S and NX do not apply to the plain DMA the model issues.
  */
-import { maskHi, maskLo, u64ShrHi, u64ShrLo } from '@genpt/pt-core';
+import { maskHi, maskLo, u64ShrHi, u64ShrLo, u64ToNumber } from '@genpt/pt-core';
 import { pdeSpanLg2, type Iotlb } from './iotlb.js';
 import type { SystemMemory } from './system-memory.js';
 import {
@@ -46,7 +46,7 @@ export function walkGcr3(mem: SystemMemory, gcr3Pa: number, glx: number, pasid: 
     const lo = mem.read32(pa);
     const hi = mem.read32(pa + 4);
     if ((lo & GCR3_VALID) === 0) return -1;
-    table = (hi & ADDR_HI) * 2 ** 32 + ((lo & ADDR_LO) >>> 0);
+    table = u64ToNumber(hi & ADDR_HI, lo & ADDR_LO);
     if (level === 0) return table;
   }
 }
@@ -95,7 +95,7 @@ export function walkV2(
     const leaf = level === 1 || (lo & X86_PS) !== 0;
     if (!leaf) {
       if (updateA && (lo & X86_A) === 0) mem.or32(pa, X86_A);
-      table = (hi & ADDR_HI) * 2 ** 32 + ((lo & ADDR_LO) >>> 0);
+      table = u64ToNumber(hi & ADDR_HI, lo & ADDR_LO);
       level--;
       if (cache !== null) {
         const span = pdeSpanLg2(level);

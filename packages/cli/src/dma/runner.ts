@@ -11,7 +11,7 @@ import {
   type IommuDevData,
   type ProtectionDomain,
 } from '@genpt/amd-driver';
-import { isPtError, u64Value } from '@genpt/pt-core';
+import { hiOfBig, isPtError, loOfBig, u64Value } from '@genpt/pt-core';
 import type { PtIommu } from '@genpt/iommu-ops';
 import { CliError } from '../cli-error.js';
 import { hx } from '../dump/units.js';
@@ -146,7 +146,7 @@ export class AmdDmaRunner {
 
 function u64(h: string): number | bigint {
   const v = BigInt(h);
-  return u64Value(Number(v >> 32n) | 0, Number(v & 0xffffffffn) | 0);
+  return u64Value(hiOfBig(v), loOfBig(v));
 }
 
 /** A physical address of system memory (the parser keeps it below 2^52). */

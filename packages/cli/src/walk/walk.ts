@@ -8,6 +8,8 @@
 import {
   PT_ENTRY_EMPTY,
   PT_ENTRY_OA,
+  hiOfBig,
+  loOfBig,
   PtCommon,
   PtState,
   TableMemory,
@@ -77,8 +79,8 @@ export function walkImage(
   common.maxVaszLg2 = params.maxVaszLg2;
   common.maxOaszLg2 = params.maxOaszLg2;
   common.topSet(root, topLevel);
-  const hi = Number(iova >> 32n) | 0;
-  const lo = Number(iova & 0xffffffffn) | 0;
+  const hi = hiOfBig(iova);
+  const lo = loOfBig(iova);
   const range = ptMakeRange(common, hi, lo, hi, lo);
   const result: WalkResult = { iova, topLevel, root, spanLg2: range.maxVaszLg2, levels: [] };
   if (ptCheckRange(range) !== 0) {

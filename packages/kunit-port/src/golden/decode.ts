@@ -15,48 +15,14 @@ import {
   TableMemory,
   U64Pair,
   featureBits,
+  hiOfBig,
+  IntervalMap,
+  loOfBig,
+  U64_MAX,
   u64ToBigInt,
   type AnyPtFormat,
 } from '@genpt/pt-core';
 import type { GoldenTrace } from './schema.js';
-
-const M64 = (1n << 64n) - 1n;
-
-interface Mapping {
-  start: bigint;
-  /** exclusive */
-  end: bigint;
-  oa: bigint;
-  prot: number;
-}
-
-/** What the trace's successful (or partial) maps and its unmaps leave mapped. */
-class MapModel {
-  private list: Mapping[] = [];
-
-  map(start: bigint, len: bigint, oa: bigint, prot: number): void {
-    if (len > 0n) this.list.push({ start, end: start + len, oa, prot });
-  }
-
-  unmap(start: bigint, len: bigint): void {
-    if (len === 0n) return;
-    const end = start + len;
-    const out: Mapping[] = [];
-    for (const m of this.list) {
-      if (m.end <= start || m.start >= end) {
-        out.push(m);
-        continue;
-      }
-      if (m.start < start) out.push({ start: m.start, end: start, oa: m.oa, prot: m.prot });
-      if (m.end > end) out.push({ start: end, end: m.end, oa: m.oa + (end - m.start), prot: m.prot });
-    }
-    this.list = out;
-  }
-
-  find(va: bigint): Mapping | undefined {
-    return this.list.find((m) => m.start <= va && va < m.end);
-  }
-}
 
 export interface DecodeReport {
   leaves: number;
@@ -88,21 +54,24 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
   const attrs = new PtWriteAttrs();
   const want = new PtWriteAttrs();
   const oa = new U64Pair();
-  const model = new MapModel();
+  // What the trace's successful (or partial) maps and its unmaps leave mapped.
+  const model = new IntervalMap();
   const problem = (s: string) => {
     if (report.problems.length < 20) report.problems.push(s);
   };
   const setItem = (index: number, v: bigint) => {
-    words[pts.base + 2 * index] = Number(v & 0xffffffffn) | 0;
-    words[pts.base + 2 * index + 1] = Number(v >> 32n) | 0;
+    words[pts.base + 2 * index] = loOfBig(v);
+    words[pts.base + 2 * index + 1] = hiOfBig(v);
   };
   const item = (index: number) => u64ToBigInt(words[pts.base + 2 * index + 1]!, words[pts.base + 2 * index]!);
 
   trace.steps.forEach((step, stepIndex) => {
     if (step.op === 'map' && step.result) {
-      model.map(BigInt(step.iova), BigInt(step.result.mapped), BigInt(step.paddr), step.prot);
+      const len = BigInt(step.result.mapped);
+      if (len > 0n) model.map(BigInt(step.iova), BigInt(step.iova) + len - 1n, BigInt(step.paddr), step.prot);
     } else if (step.op === 'unmap' && step.result) {
-      model.unmap(BigInt(step.iova), BigInt(step.result.unmapped));
+      const len = BigInt(step.result.unmapped);
+      if (len > 0n) model.unmap(BigInt(step.iova), BigInt(step.iova) + len - 1n);
     } else if (step.op === 'dump' && step.result) {
       report.dumps++;
       for (const table of step.result.tables) {
@@ -136,25 +105,26 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
           // This item's share of the entry (pt_item_oa()'s default is only exact at index 0).
           const itemOa = entryOa + (BigInt(index & ((1 << contig) - 1)) << BigInt(isz));
           let va = BigInt(table.va) + (BigInt(index) << BigInt(isz));
-          if (signExtend && (va >> BigInt(vasz - 1)) & 1n) va |= M64 & ~((1n << BigInt(vasz)) - 1n);
+          if (signExtend && (va >> BigInt(vasz - 1)) & 1n) va |= U64_MAX & ~((1n << BigInt(vasz)) - 1n);
           // The trace's maps put this OA at this VA, in one mapping covering the whole entry.
-          let m = model.find(va);
-          if (m === undefined && signExtend) {
+          let hit = model.find(va);
+          if (hit === undefined && signExtend) {
             // Linux 7.0 lets a map run across the canonical hole (quirk-canonical-hole):
             // its pages past the hole were asked for at non-canonical VAs.
             va &= (1n << BigInt(vasz)) - 1n;
-            m = model.find(va);
+            hit = model.find(va);
           }
           const entryVa = va & ~((1n << BigInt(size)) - 1n);
-          if (m === undefined) {
+          if (hit === undefined) {
             problem(`${at}: leaf at VA ${hex(va)} but the trace mapped nothing there`);
             continue;
           }
           // OAs past the format's width wrap (quirk-oa-overflow: only paddr is checked).
-          const mappedOa = (m.oa + (va - m.start)) & oaMask;
+          const m = hit.range;
+          const mappedOa = hit.oa & oaMask;
           if (mappedOa !== itemOa) problem(`${at}: VA ${hex(va)} decodes to ${hex(itemOa)}, mapped ${hex(mappedOa)}`);
-          if (entryVa < m.start || entryVa + (1n << BigInt(size)) > m.end) {
-            problem(`${at}: a 2^${size} leaf at ${hex(entryVa)} is not inside the mapping [${hex(m.start)}, ${hex(m.end)})`);
+          if (entryVa < m.start || entryVa + (1n << BigInt(size)) - 1n > m.last) {
+            problem(`${at}: a 2^${size} leaf at ${hex(entryVa)} is not inside the mapping [${hex(m.start)}, ${hex(m.last + 1n)})`);
           }
           // Permissions: what set_prot makes of the mapping's prot.
           fmt.attrFromEntry(pts, attrs);
@@ -167,7 +137,7 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
           const first = pts.index & ~((1 << contig) - 1);
           words.fill(0, pts.base, pts.base + 1024);
           pts.index = first;
-          fmt.installLeafEntry(pts, oa.set(Number(entryOa >> 32n), Number(entryOa & 0xffffffffn)).hi, oa.lo, size, attrs);
+          fmt.installLeafEntry(pts, oa.set(hiOfBig(entryOa), loOfBig(entryOa)).hi, oa.lo, size, attrs);
           pts.index = index & 511;
           if (dirty) {
             fmt.loadEntryRaw(pts);

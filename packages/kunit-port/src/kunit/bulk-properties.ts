@@ -7,7 +7,18 @@
  * same state afterwards.
  */
 import fc from 'fast-check';
-import { PT_ENTRY_OA, PtFormatDefaults, PtRange, PtState, PtWriteAttrs, U64Pair, type PtCommon, type PtFormat } from '@genpt/pt-core';
+import {
+  numberHi,
+  numberLo,
+  PT_ENTRY_OA,
+  PtFormatDefaults,
+  PtRange,
+  PtState,
+  PtWriteAttrs,
+  U64Pair,
+  type PtCommon,
+  type PtFormat,
+} from '@genpt/pt-core';
 import { describe, expect, it } from 'vitest';
 
 const defaults = PtFormatDefaults.prototype as unknown as PtFormat;
@@ -68,7 +79,7 @@ function twoTables(common: PtCommon, level: number, pieces: Piece[], items: numb
     if (fmt.iommuSetProt(common, attrs, p.prot) !== 0) continue;
     a.index = index;
     const oa = p.oa * 2 ** (isz + p.contig);
-    fmt.installLeafEntry(a, Math.floor(oa / 2 ** 32) | 0, oa | 0, isz + p.contig, attrs);
+    fmt.installLeafEntry(a, numberHi(oa), numberLo(oa), isz + p.contig, attrs);
     index += span;
   }
   const b = new PtState(range).init(range, level, common.mem.alloc(12));
@@ -129,8 +140,8 @@ export function describeBulkOpProperties(common: PtCommon, level: number, numRun
           a.index = b.index = start;
           a.entryHi = b.entryHi = 0;
           a.entryLo = b.entryLo = 0;
-          const hi = Math.floor(oa / 2 ** 32) | 0;
-          const lo = oa | 0;
+          const hi = numberHi(oa);
+          const lo = numberLo(oa);
           const got = fmt.installLeafRun(a, n, hi, lo, isz, attrs);
           const want = defaults.installLeafRun.call(fmt, b, n, hi, lo, isz, attrs);
           expect(got).toBe(want);

@@ -21,13 +21,14 @@ import {
   ptTopRange,
   ptWalkRange,
   u64ToBigInt,
+  hiOfBig,
+  loOfBig,
   type PtLevelFn,
   type PtState,
 } from '@genpt/pt-core';
 import { iommuMap } from '@genpt/iommu-ops';
 import { expect } from 'vitest';
 import type { KunitPriv } from './fixture.js';
-import { hiOf, loOf } from './u64.js';
 
 export const RW = 1 | 2;
 
@@ -49,7 +50,7 @@ export function checkAllLevels(priv: KunitPriv, fn: (pts: PtState) => void): voi
   const va = last - (priv.smallestPgsz - 1n);
   doMap(priv, va, 0n, priv.smallestPgsz);
 
-  const r = ptMakeRange(common, hiOf(va), loOf(va), hiOf(last), loOf(last));
+  const r = ptMakeRange(common, hiOfBig(va), loOfBig(va), hiOfBig(last), loOfBig(last));
   const visit: PtLevelFn<null> = (rr, arg, level, table) => {
     const pts = ptInit(rr, level, table);
     const isz = common.itemLg2sz[level]!;

@@ -12,12 +12,13 @@ import {
   ptTopRange,
   ptWalkRange,
   u64ToBigInt,
+  hiOfBig,
+  loOfBig,
   type PtLevelFn,
 } from '@genpt/pt-core';
 import { iommuUnmap } from '@genpt/iommu-ops';
 import { expect } from 'vitest';
 import type { KunitPriv } from './fixture.js';
-import { hiOf, loOf } from './u64.js';
 
 /** Leaves per size (lg2) under the top range; a contiguous entry counts once. */
 export function countValidsPerSize(priv: KunitPriv): number[] {
@@ -64,10 +65,10 @@ export function checkIova(priv: KunitPriv, va: bigint, pa: bigint, len: bigint):
   const t = priv.table;
   const step = Number(priv.smallestPgsz);
   const pages = Number(len >> BigInt(priv.smallestPgszLg2));
-  let vh = hiOf(va);
-  let vl = loOf(va);
-  let ph = hiOf(pa);
-  let pl = loOf(pa);
+  let vh = hiOfBig(va);
+  let vl = loOfBig(va);
+  let ph = hiOfBig(pa);
+  let pl = loOfBig(pa);
   for (let i = 0; i < pages; i++) {
     t.iovaToPhysWords(vh, vl, out);
     if (out.hi !== ph || out.lo !== pl) {

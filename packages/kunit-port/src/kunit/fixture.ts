@@ -6,8 +6,10 @@
  */
 import {
   ffs64,
-  fls64,
+  hiOfBig,
+  loOfBig,
   ptSupportedFeatures,
+  u64Log2,
   TableMemory,
   type AnyPtFormat,
   type PtCommon,
@@ -80,11 +82,11 @@ export class KunitPriv {
     });
     this.common = this.table.common;
     this.pgsizeBitmap = this.table.getInfo().pgsizeBitmap;
-    const hi = Number(this.pgsizeBitmap >> 32n) | 0;
-    const lo = Number(this.pgsizeBitmap & 0xffffffffn) | 0;
+    const hi = hiOfBig(this.pgsizeBitmap);
+    const lo = loOfBig(this.pgsizeBitmap);
     this.smallestPgszLg2 = ffs64(hi, lo);
     this.smallestPgsz = 1n << BigInt(this.smallestPgszLg2);
-    this.largestPgszLg2 = fls64(hi, lo) - 1;
+    this.largestPgszLg2 = u64Log2(hi, lo);
     this.testOa = 0x74a71445deadbeefn & ((1n << BigInt(this.common.maxOaszLg2)) - 1n);
     this.safePgsizeBitmap = this.pgsizeBitmap & ((1n << BigInt(this.common.maxVaszLg2 - 1)) - 1n);
   }

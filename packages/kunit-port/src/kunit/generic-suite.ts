@@ -33,13 +33,19 @@ import {
   ptTopRange,
   ptInitTop,
   ptRangeToEndIndex,
+  log2SetModBig,
+  hiOfBig,
+  loOfBig,
+  U64_MAX,
+  log2ToMaxIntBig,
+  pairOutBig,
+  u64ToBigInt,
   type PtCommon,
 } from '@genpt/pt-core';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { checkAllLevels } from './check-levels.js';
 import { cfgName, KunitPriv, type KunitFormat } from './fixture.js';
 import { Rng } from './random.js';
-import { clearLow, hiOf, loOf, M64, maxInt, pairOut } from './u64.js';
 
 type Case = (priv: KunitPriv, ctx: TestContext, rng: Rng) => void;
 
@@ -52,7 +58,7 @@ function fmtOfPts(pts: PtState) {
 }
 
 function possibleSizes(pts: PtState): bigint {
-  return pairOut((out) => fmtOfPts(pts).possibleSizes(pts, out));
+  return pairOutBig((out) => fmtOfPts(pts).possibleSizes(pts, out));
 }
 
 function isz(pts: PtState): number {
@@ -64,7 +70,7 @@ function setProt(common: PtCommon, attrs: PtWriteAttrs, prot: number): void {
 }
 
 function install(pts: PtState, oa: bigint, lg2: number, attrs: PtWriteAttrs): void {
-  fmtOfPts(pts).installLeafEntry(pts, hiOf(oa), loOf(oa), lg2, attrs);
+  fmtOfPts(pts).installLeafEntry(pts, hiOfBig(oa), loOfBig(oa), lg2, attrs);
 }
 
 function assertLoad(pts: PtState, type: number): void {
@@ -73,7 +79,7 @@ function assertLoad(pts: PtState, type: number): void {
 }
 
 function entryOf(pts: PtState): bigint {
-  return (BigInt(pts.entryHi >>> 0) << 32n) | BigInt(pts.entryLo >>> 0);
+  return u64ToBigInt(pts.entryHi, pts.entryLo);
 }
 
 function copyState(pts: PtState): PtState {
@@ -107,18 +113,18 @@ const test_bitops: Case = (_priv, _ctx, rng) => {
   for (let i = 0; i !== 31; i++) expect(ffz64(0, ~(-1 << i))).toBe(i);
   for (let i = 0; i !== 63; i++) {
     const v = (1n << BigInt(i)) - 1n;
-    expect(ffz64(hiOf(v), loOf(v))).toBe(i);
+    expect(ffz64(hiOfBig(v), loOfBig(v))).toBe(i);
   }
   for (let i = 0; i !== 32; i++) {
     const v = rng.u64();
-    const h = hiOf(v);
-    const l = loOf(v);
+    const h = hiOfBig(v);
+    const l = loOfBig(v);
     if (l !== 0) expect(log2ModLo(0, l, ffs32(l))).toBe(0);
     if (v !== 0n) expect(log2ModIsZero(h, l, ffs64(h, l))).toBe(true);
     if (l !== -1) expect(log2ModLo(0, l, ffz32(l)) >>> 0).toBe(log2ToMaxInt32(ffz32(l)));
-    if (v !== M64) {
+    if (v !== U64_MAX) {
       const z = ffz64(h, l);
-      expect(v & maxInt(z)).toBe(maxInt(z));
+      expect(v & log2ToMaxIntBig(z)).toBe(log2ToMaxIntBig(z));
     }
   }
 };
@@ -127,14 +133,14 @@ const test_bitops: Case = (_priv, _ctx, rng) => {
 function refBestPgsize(bitmap: bigint, va: bigint, last: bigint, oa: bigint): number {
   for (let p = 63; p !== 0; p--) {
     const size = 1n << BigInt(p);
-    const end = (va + size - 1n) & M64;
+    const end = (va + size - 1n) & U64_MAX;
     if (
       bitmap & size &&
       (va & (size - 1n)) === 0n &&
       (oa & (size - 1n)) === 0n &&
       end <= last &&
       va >> BigInt(p) === end >> BigInt(p) &&
-      oa >> BigInt(p) === ((oa + size - 1n) & M64) >> BigInt(p)
+      oa >> BigInt(p) === ((oa + size - 1n) & U64_MAX) >> BigInt(p)
     ) {
       return p;
     }
@@ -143,12 +149,13 @@ function refBestPgsize(bitmap: bigint, va: bigint, last: bigint, oa: bigint): nu
 }
 
 function bestPgsize(bitmap: bigint, va: bigint, last: bigint, oa: bigint): number {
-  return ptComputeBestPgsize(hiOf(bitmap), loOf(bitmap), hiOf(va), loOf(va), hiOf(last), loOf(last), hiOf(oa), loOf(oa));
+  const [bh, bl, vh, vl] = [hiOfBig(bitmap), loOfBig(bitmap), hiOfBig(va), loOfBig(va)];
+  return ptComputeBestPgsize(bh, bl, vh, vl, hiOfBig(last), loOfBig(last), hiOfBig(oa), loOfBig(oa));
 }
 
 const test_best_pgsize: Case = (_priv, _ctx, rng) => {
-  const shl = (v: bigint, n: number) => (v << BigInt(n)) & M64;
-  const setModMax = (v: bigint, n: number) => v | maxInt(n);
+  const shl = (v: bigint, n: number) => (v << BigInt(n)) & U64_MAX;
+  const setModMax = (v: bigint, n: number) => v | log2ToMaxIntBig(n);
   // Random prefixes with every suffix combination
   for (let a = 1; a !== 10; a++) {
     for (let b = 1; b !== 10; b++) {
@@ -173,9 +180,9 @@ const test_best_pgsize: Case = (_priv, _ctx, rng) => {
     for (let b = 1; b !== 10; b++) {
       for (let c = 1; c !== 10; c++) {
         const bitmap = rng.u64();
-        const va = shl(M64, a);
-        const oa = shl(M64, b);
-        expect(bestPgsize(bitmap, va, M64, oa)).toBe(refBestPgsize(bitmap, va, M64, oa));
+        const va = shl(U64_MAX, a);
+        const oa = shl(U64_MAX, b);
+        expect(bestPgsize(bitmap, va, U64_MAX, oa)).toBe(refBestPgsize(bitmap, va, U64_MAX, oa));
       }
     }
   }
@@ -217,7 +224,7 @@ const test_pgsz_count: Case = () => {
 /* ---- per-level tests ---- */
 
 const test_table_ptr: Case = (priv) => {
-  const paddr = clearLow(priv.testOa, priv.smallestPgszLg2);
+  const paddr = log2SetModBig(priv.testOa, 0n, priv.smallestPgszLg2);
   checkAllLevels(priv, (pts) => {
     if (pts.level === 0) return;
     const fmt = fmtOf(priv);
@@ -247,18 +254,18 @@ const test_table_radix: Case = (priv) => {
     const tableLg2 = ptTableOaLg2sz(pts);
     const s = isz(pts);
     // Every bit below this level is decoded, and none this level decodes.
-    expect(maxInt(s)).toBe(vbits);
+    expect(log2ToMaxIntBig(s)).toBe(vbits);
     expect(vbits >> BigInt(s)).toBe(0n);
     // Can't decode past the VA type
     expect(tableLg2).toBeLessThanOrEqual(64);
     expect(fmt.maxVaAddressLg2 >= 64 ? 0 : Math.floor(tableLg2 / 2 ** fmt.maxVaAddressLg2)).toBe(0);
-    vbits = maxInt(tableLg2);
+    vbits = log2ToMaxIntBig(tableLg2);
   });
   const range = ptTopRange(priv.common);
   if (range.maxVaszLg2 === 64) {
-    expect(vbits).toBe(M64);
+    expect(vbits).toBe(U64_MAX);
   } else {
-    expect(maxInt(range.maxVaszLg2)).toBe(vbits);
+    expect(log2ToMaxIntBig(range.maxVaszLg2)).toBe(vbits);
     expect(vbits >> BigInt(range.maxVaszLg2)).toBe(0n);
   }
 };
@@ -282,7 +289,7 @@ const test_entry_possible_sizes: Case = (priv) => {
       return;
     }
     // No bits for sizes outside this table
-    expect(bitmap & maxInt(s)).toBe(0n);
+    expect(bitmap & log2ToMaxIntBig(s)).toBe(0n);
     expect(numItems + s >= 64 ? 0n : bitmap >> BigInt(numItems + s)).toBe(0n);
     // The single item size must be supported, except where the AMDv1
     // 512 GiB erratum leaves a level with only contiguous sizes.
@@ -300,14 +307,14 @@ function sweepAllPgsizes(pts: PtState, attrs: PtWriteAttrs, testOa: bigint): voi
   if (pts.index !== 0) return;
   for (let len = 0; len < 63; len++) {
     if (!(bitmap & (1n << BigInt(len)))) continue;
-    const oaddr = clearLow(testOa, len);
+    const oaddr = log2SetModBig(testOa, 0n, len);
     install(pts, oaddr, len, attrs);
     // Every item of a contiguous entry translates correctly
     const sub = copyState(pts);
     for (sub.index = 0; sub.index !== 2 ** (len - s); sub.index++) {
       assertLoad(sub, PT_ENTRY_OA);
-      expect(pairOut((o) => fmt.itemOa(sub, o))).toBe(oaddr + BigInt(sub.index) * (1n << BigInt(s)));
-      expect(pairOut((o) => fmt.entryOa(sub, o))).toBe(oaddr);
+      expect(pairOutBig((o) => fmt.itemOa(sub, o))).toBe(oaddr + BigInt(sub.index) * (1n << BigInt(s)));
+      expect(pairOutBig((o) => fmt.entryOa(sub, o))).toBe(oaddr);
       expect(fmt.entryNumContigLg2(sub)).toBe(len - s);
     }
     fmt.clearEntries(pts, len - s);
@@ -324,7 +331,7 @@ const test_entry_oa: Case = (priv) => {
     sweepAllPgsizes(pts, attrs, priv.testOa);
     // The table can store the boundary OAs
     sweepAllPgsizes(pts, attrs, 0n);
-    sweepAllPgsizes(pts, attrs, maxOa === 64 ? M64 : maxInt(maxOa));
+    sweepAllPgsizes(pts, attrs, maxOa === 64 ? U64_MAX : log2ToMaxIntBig(maxOa));
   });
 };
 
@@ -343,7 +350,7 @@ const test_attr_from_entry: Case = (priv) => {
           expect(prot).not.toBe(IOMMU_READ | IOMMU_WRITE);
           continue;
         }
-        const oaddr = clearLow(priv.testOa, len);
+        const oaddr = log2SetModBig(priv.testOa, 0n, len);
         install(pts, oaddr, len, attrs);
         assertLoad(pts, PT_ENTRY_OA);
         const good = entryOf(pts);
@@ -373,7 +380,7 @@ const test_dirty: Case = (priv, ctx) => {
     setProt(priv.common, attrs, IOMMU_READ | IOMMU_WRITE);
     for (let len = 0; len < 64; len++) {
       if (!(bitmap & (1n << BigInt(len)))) continue;
-      install(pts, clearLow(priv.testOa, len), len, attrs);
+      install(pts, log2SetModBig(priv.testOa, 0n, len), len, attrs);
       assertLoad(pts, PT_ENTRY_OA);
       ptLoadEntry(pts);
       fmt.entryMakeWriteClean(pts);
@@ -416,10 +423,10 @@ const test_sw_bit_leaf: Case = (priv) => {
     setProt(priv.common, attrs, IOMMU_READ);
     for (let len = 0; len < 63; len++) {
       if (!(bitmap & (1n << BigInt(len)))) continue;
-      const paddr = clearLow(priv.testOa, len);
+      const paddr = log2SetModBig(priv.testOa, 0n, len);
       install(pts, paddr, len, attrs);
       swBitsAllClearThenSet(pts, fmt.maxSwBit(priv.common));
-      expect(pairOut((o) => fmt.itemOa(pts, o))).toBe(paddr);
+      expect(pairOutBig((o) => fmt.itemOa(pts, o))).toBe(paddr);
       // Software bits do not leak into the attrs
       const back = new PtWriteAttrs();
       fmt.attrFromEntry(pts, back);
@@ -432,7 +439,7 @@ const test_sw_bit_leaf: Case = (priv) => {
 
 const test_sw_bit_table: Case = (priv) => {
   const fmt = fmtOf(priv);
-  const paddr = clearLow(priv.testOa, priv.smallestPgszLg2);
+  const paddr = log2SetModBig(priv.testOa, 0n, priv.smallestPgszLg2);
   checkAllLevels(priv, (pts) => {
     // (The kernel tests leaf-capable levels here.)
     if (!fmt.canHaveLeaf(pts) || pts.index !== 0) return;

@@ -4,11 +4,15 @@
  * (every table page returned) after each test.
  */
 import {
+  IntervalMap,
   PT_FEAT_DYNAMIC_TOP,
   PT_FEAT_SIGN_EXTEND,
   isPtError,
+  log2SetModBig,
+  log2ToMaxIntBig,
   ptTopRange,
   ptUpperRange,
+  U64_MAX,
   u64ToBigInt,
   type PtRange,
 } from '@genpt/pt-core';
@@ -17,9 +21,7 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import { doMap, RW } from './check-levels.js';
 import { checkIova, countValids, countValidsPerSize, countValidsSingle, doUnmap } from './count.js';
 import { cfgName, KunitPriv, type KunitFormat } from './fixture.js';
-import { IntervalSet } from './interval-set.js';
 import { Rng } from './random.js';
-import { clearLow, M64, maxInt } from './u64.js';
 import type { SuiteOptions } from './generic-suite.js';
 
 type Case = (priv: KunitPriv, ctx: TestContext, rng: Rng) => void;
@@ -38,7 +40,7 @@ function lastOf(r: PtRange): bigint {
 }
 
 function align(v: bigint, a: bigint): bigint {
-  return (v + a - 1n) & ~(a - 1n) & M64;
+  return (v + a - 1n) & ~(a - 1n) & U64_MAX;
 }
 
 const test_increase_level: Case = (priv, ctx) => {
@@ -63,7 +65,7 @@ const test_map_simple: Case = (priv) => {
   for (let lg2 = 0; lg2 !== 64; lg2++) {
     const len = 1n << BigInt(lg2);
     if (!(bitmap & len)) continue;
-    const paddr = clearLow(priv.testOa, lg2);
+    const paddr = log2SetModBig(priv.testOa, 0n, lg2);
     cur = align(cur, len);
     doMap(priv, cur, paddr, len);
     if (len <= SZ_2G) checkIova(priv, cur, paddr, len);
@@ -98,7 +100,7 @@ const test_map_table_to_oa: Case = (priv) => {
     const len = 1n << BigInt(lg2);
     if (!(priv.pgsizeBitmap & len)) continue;
     if (len > maxPgsize) break;
-    const paddr = clearLow(priv.testOa, lg2);
+    const paddr = log2SetModBig(priv.testOa, 0n, lg2);
     const cur = align(vaOf(range) + priv.smallestPgsz * 256n, maxPgsize);
     for (let off = 0n; off !== maxPgsize; off += len) doMap(priv, cur + off, paddr + off, len);
     checkIova(priv, cur, paddr, maxPgsize);
@@ -139,19 +141,20 @@ const test_unmap_split: Case = (priv, ctx) => {
   if (count === 0) ctx.skip('Test needs two page sizes');
 };
 
-/** unmap_collisions(): unmap (and forget) every recorded range overlapping [start, last]. */
-function unmapCollisions(priv: KunitPriv, set: IntervalSet, start: bigint, last: bigint): void {
-  for (const [s, l] of set.takeOverlapping(start, last)) {
-    const len = l - s + 1n;
-    const paddr = s & maxInt(priv.common.maxOaszLg2);
-    checkIova(priv, s, paddr, len);
-    doUnmap(priv, s, len);
+/** unmap_collisions(): unmap (and mtree_erase) every recorded range overlapping [start, last]. */
+function unmapCollisions(priv: KunitPriv, mt: IntervalMap, start: bigint, last: bigint): void {
+  for (const r of mt.overlapping(start, last)) {
+    mt.remove(r);
+    const len = r.last - r.start + 1n;
+    const paddr = r.start & log2ToMaxIntBig(priv.common.maxOaszLg2);
+    checkIova(priv, r.start, paddr, len);
+    doUnmap(priv, r.start, len);
   }
 }
 
 function clampRange(priv: KunitPriv, range: { va: bigint; last: bigint }): void {
   if (range.last - range.va > SZ_1G) range.last = range.va + SZ_1G;
-  expect(range.last).not.toBe(M64);
+  expect(range.last).not.toBe(U64_MAX);
   if (range.va <= MAPLE_RESERVED_RANGE) range.va = align(MAPLE_RESERVED_RANGE, priv.smallestPgsz);
 }
 
@@ -164,7 +167,8 @@ const test_random_map: Case = (priv, _ctx, rng) => {
   const topR = ptTopRange(priv.common);
   const upper = { va: vaOf(upperR), last: lastOf(upperR) };
   const top = { va: vaOf(topR), last: lastOf(topR) };
-  const set = new IntervalSet();
+  // The maple tree of mapped ranges: map() fails on overlap, as mtree_insert_range() does.
+  const mt = new IntervalMap();
   clampRange(priv, top);
   clampRange(priv, upper);
   const pgsz = priv.smallestPgsz;
@@ -176,7 +180,7 @@ const test_random_map: Case = (priv, _ctx, rng) => {
     if (priv.common.feature(PT_FEAT_SIGN_EXTEND) && rng.u32Inclusive(0, 1)) range = upper;
     let start = BigInt(rng.u32Below(Number(min(U32_MAX, range.last - range.va))));
     // (as in the kernel: the bound uses the start before the base is added)
-    let end = BigInt(rng.u32Below(Number(min(U32_MAX, (range.last - start) & M64))));
+    let end = BigInt(rng.u32Below(Number(min(U32_MAX, (range.last - start) & U64_MAX))));
     start = start & ~(pgsz - 1n);
     end = align(end, pgsz);
     start += range.va;
@@ -184,18 +188,18 @@ const test_random_map: Case = (priv, _ctx, rng) => {
     if (start < range.va || end > range.last + 1n || start >= end) continue;
 
     // Try overmapping to test the failure handling
-    const paddr = start & maxInt(priv.common.maxOaszLg2);
+    const paddr = start & log2ToMaxIntBig(priv.common.maxOaszLg2);
     try {
       iommuMap(priv.table.domain, start, paddr, end - start, RW);
     } catch (e) {
       expect(isPtError(e) ? e.code : e).toBe('EADDRINUSE');
-      unmapCollisions(priv, set, start, end - 1n);
+      unmapCollisions(priv, mt, start, end - 1n);
       doMap(priv, start, paddr, end - start);
     }
-    set.insert(start, end - 1n);
+    mt.map(start, end - 1n, paddr, RW);
     checkIova(priv, start, paddr, end - start);
   }
-  unmapCollisions(priv, set, 0n, M64);
+  unmapCollisions(priv, mt, 0n, U64_MAX);
   expect(countValids(priv)).toBe(0);
 };
 

@@ -6,6 +6,8 @@
  */
 import fc from 'fast-check';
 import {
+  hiOfBig,
+  loOfBig,
   PT_ENTRY_OA,
   PT_ENTRY_TABLE,
   PtRange,
@@ -70,7 +72,7 @@ export function describeFormatProperties(kf: KunitFormat, opts: PropertyOptions 
                   const attrs = new PtWriteAttrs();
                   if (fmt.iommuSetProt(common, attrs, prot) !== 0) return;
                   pts.index = index;
-                  fmt.installLeafEntry(pts, Number(oa >> 32n) | 0, Number(oa & 0xffffffffn) | 0, size, attrs);
+                  fmt.installLeafEntry(pts, hiOfBig(oa), loOfBig(oa), size, attrs);
                   for (let i = index; i < index + 2 ** contig; i++) {
                     pts.index = i;
                     expect(fmt.loadEntryRaw(pts)).toBe(PT_ENTRY_OA);

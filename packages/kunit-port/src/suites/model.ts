@@ -1,63 +1,15 @@
 /**
  * Differential test of the IOMMU algorithms against a deliberately simple
- * model — an interval map of VA -> OA — with fast-check: random sequences of
+ * model — pt-core's interval map of VA -> OA — with fast-check: random sequences of
  * map, unmap, iova_to_phys and dirty operations in a window of the table,
  * checking every result and every translation the model knows about, and
  * that deinit gives every table page back.
  */
 import fc from 'fast-check';
-import { isPtError, ptTopRange, u64ToBigInt, type PtError } from '@genpt/pt-core';
+import { IntervalMap, isPtError, ptTopRange, u64ToBigInt, type PtError } from '@genpt/pt-core';
 import { IommuDirtyBitmap, IommuIotlbGather, IovaRangeRecorder, iommuUnmap, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
-
-interface Interval {
-  start: bigint;
-  end: bigint; // exclusive
-  oa: bigint;
-}
-
-/** VA -> OA as a sorted list of disjoint intervals. */
-export class IntervalModel {
-  list: Interval[] = [];
-
-  lookup(va: bigint): bigint {
-    for (const m of this.list) if (m.start <= va && va < m.end) return m.oa + (va - m.start);
-    return 0n;
-  }
-
-  overlaps(start: bigint, end: bigint): boolean {
-    return end > start && this.list.some((m) => m.start < end && start < m.end);
-  }
-
-  /** True if every byte of [start, end) is mapped. */
-  covers(start: bigint, end: bigint): boolean {
-    let at = start;
-    for (const m of [...this.list].sort((a, b) => (a.start < b.start ? -1 : 1))) {
-      if (m.end <= at) continue;
-      if (m.start > at) return false;
-      at = m.end;
-      if (at >= end) return true;
-    }
-    return at >= end;
-  }
-
-  add(start: bigint, end: bigint, oa: bigint): void {
-    if (end > start) this.list.push({ start, end, oa });
-  }
-
-  remove(start: bigint, end: bigint): void {
-    const out: Interval[] = [];
-    for (const m of this.list) {
-      if (m.end <= start || m.start >= end) out.push(m);
-      else {
-        if (m.start < start) out.push({ start: m.start, end: start, oa: m.oa });
-        if (m.end > end) out.push({ start: end, end: m.end, oa: m.oa + (end - m.start) });
-      }
-    }
-    this.list = out;
-  }
-}
 
 type Op =
   | { op: 'map'; page: number; pages: number; align: number; oaShift: number; prot: number }
@@ -97,7 +49,7 @@ export interface ModelOptions {
 }
 
 class ModelRun {
-  readonly model = new IntervalModel();
+  readonly model = new IntervalMap();
   readonly dirty = new Set<bigint>();
   readonly pg: bigint;
   readonly base: bigint;
@@ -120,16 +72,16 @@ class ModelRun {
 
   check(va: bigint, what: string): void {
     const got = BigInt(this.t.iovaToPhys(va));
-    const want = this.model.lookup(va);
+    const want = this.model.find(va)?.oa ?? 0n;
     if (got !== want) expect(got, `${what}: iova_to_phys(0x${va.toString(16)})`).toBe(want);
   }
 
   /** Compare a spread of translations with the model. */
   verify(what: string, extra: bigint[] = []): void {
-    for (const m of this.model.list) {
+    for (const m of this.model) {
       this.check(m.start, what);
-      this.check(m.end - 1n, what);
-      this.check(m.start + (((m.end - m.start) / this.pg) >> 1n) * this.pg, what);
+      this.check(m.last, what);
+      this.check(m.start + (((m.last + 1n - m.start) / this.pg) >> 1n) * this.pg, what);
     }
     for (const v of extra) if (v >= this.base && v < this.end) this.check(v, what);
   }
@@ -146,7 +98,7 @@ class ModelRun {
         if (len <= 0n) return;
         // OA equally aligned with the VA, or shifted to defeat large pages
         const oa = (start & ((1n << 40n) - 1n)) + (1n << 40n) + BigInt(op.oaShift) * this.pg;
-        const overlap = this.model.overlaps(start, start + len);
+        const overlap = this.model.overlaps(start, start + len - 1n);
         let mapped: bigint;
         try {
           mapped = BigInt(t.mapRange(start, oa, len, op.prot));
@@ -158,9 +110,9 @@ class ModelRun {
           mapped = BigInt((e as PtError).mapped ?? 0);
           expect(mapped < len && mapped % this.pg === 0n).toBe(true);
           // What it mapped was free
-          expect(this.model.overlaps(start, start + mapped)).toBe(false);
+          expect(mapped > 0n && this.model.overlaps(start, start + mapped - 1n)).toBe(false);
         }
-        this.model.add(start, start + mapped, oa);
+        if (mapped > 0n) this.model.map(start, start + mapped - 1n, oa, op.prot);
         this.verify('after map', [start, start + len - this.pg, start + mapped]);
         return;
       }
@@ -171,8 +123,8 @@ class ModelRun {
         const n = BigInt(t.unmapRange(start, len, g));
         if (n > 0n) {
           // Whole leaves from the start: all of it was mapped.
-          expect(this.model.covers(start, start + n), `unmap returned 0x${n.toString(16)}`).toBe(true);
-          this.model.remove(start, start + n);
+          expect(this.model.covers(start, start + n - 1n), `unmap returned 0x${n.toString(16)}`).toBe(true);
+          this.model.unmap(start, start + n - 1n);
           for (const d of [...this.dirty]) if (d >= start && d < start + n) this.dirty.delete(d);
           expect(BigInt(g.start)).toBe(start);
           expect(BigInt(g.end)).toBe(start + n - 1n);
@@ -196,7 +148,7 @@ class ModelRun {
           err = e.code;
         }
         if (!t.hasDirtyTracking) expect(err).toBe('EOPNOTSUPP');
-        else if (this.model.lookup(va) === 0n) expect(err).toBe('ENOENT');
+        else if (this.model.find(va) === undefined) expect(err).toBe('ENOENT');
         else {
           expect(err).toBe(0);
           this.dirty.add(va);
@@ -222,7 +174,7 @@ class ModelRun {
         // Every dirtied address is reported; every report is a mapped leaf holding one.
         for (const d of this.dirty) expect(ranges.some(([s, e]) => s <= d && d < e), `dirty 0x${d.toString(16)}`).toBe(true);
         for (const [s, e] of ranges) {
-          expect(this.model.covers(s, e)).toBe(true);
+          expect(e <= s || this.model.covers(s, e - 1n)).toBe(true);
           expect([...this.dirty].some((d) => s <= d && d < e)).toBe(true);
         }
         if (!op.noClear) this.dirty.clear();
@@ -233,9 +185,10 @@ class ModelRun {
 
   /** Unmap everything the model holds (each interval is whole leaves), then deinit. */
   finish(): void {
-    for (const m of [...this.model.list]) {
-      expect(BigInt(iommuUnmap(this.t.domain, m.start, m.end - m.start))).toBe(m.end - m.start);
-      this.model.remove(m.start, m.end);
+    for (const m of this.model) {
+      const len = m.last - m.start + 1n;
+      expect(BigInt(iommuUnmap(this.t.domain, m.start, len))).toBe(len);
+      this.model.remove(m);
     }
     this.verify('after unmapping all');
     this.t.deinit();

@@ -17,6 +17,8 @@ import {
   PtFormatDefaults,
   ptTopMemsizeLg2,
   TableMemory,
+  numberHi,
+  u64ToNumber,
   type PtEntryType,
   type PtIommuCfg,
   type PtState,
@@ -48,7 +50,7 @@ export class ToyFormat extends PtFormatDefaults<ToyCfg> {
   }
 
   tablePa(pts: PtState): number {
-    return (pts.entryHi & 0xfffff) * 2 ** 32 + ((pts.entryLo & ~0xfff) >>> 0);
+    return u64ToNumber(pts.entryHi & 0xfffff, pts.entryLo & ~0xfff);
   }
 
   override entryOa(pts: PtState, out: U64Pair): void {
@@ -79,7 +81,7 @@ export class ToyFormat extends PtFormatDefaults<ToyCfg> {
     const w = pts.base + (pts.index << 1);
     if (pts.words[w] !== pts.entryLo || pts.words[w + 1] !== pts.entryHi) return false;
     const lo = (tablePa >>> 0) | 1;
-    const hi = (tablePa / 2 ** 32) | 0;
+    const hi = numberHi(tablePa);
     pts.words[w] = lo;
     pts.words[w + 1] = hi;
     pts.entryLo = lo;
