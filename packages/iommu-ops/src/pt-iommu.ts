@@ -40,6 +40,7 @@ import {
 import { IommuIotlbGather } from './gather.js';
 import { ALLOC_NORMAL, putPagesList, stopIncoherentList, tableAllocTop } from './helpers.js';
 import { iommuPtImpl } from './impl.js';
+import { PT_OP_BUSY, PT_OP_DEAD, PT_OP_IDLE } from './op-state.js';
 import { newStates, type PtOpMethods, type PtOpStates, type PtOpWalks } from './ops/index.js';
 import { ptOpsSlots } from './slots.js';
 
@@ -97,8 +98,12 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   readonly walks: PtOpWalks;
   /** @internal Every op's own walk state for this table (op.ts). */
   readonly states: PtOpStates;
-  private live = false;
-  private busy = false;
+  /**
+   * @internal The op gate, one number so the hot check is one compare:
+   * PT_OP_IDLE (live, nothing running), PT_OP_BUSY (an op that changes the
+   * table is running), PT_OP_DEAD (not initialised, or after deinit).
+   */
+  opState: number = PT_OP_DEAD;
 
   private constructor(fmt: F, opts: PtIommuOptions) {
     this.fmt = fmt;
@@ -157,7 +162,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     const top = tableAllocTop(this as PtIommu, common.topLevel, ALLOC_NORMAL);
     if (top < 0) return top;
     common.topSet(top, common.topLevel);
-    this.live = true;
+    this.opState = PT_OP_IDLE;
     return 0;
   }
 
@@ -261,7 +266,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
    * hardware and flushed its caches.
    */
   deinit(): void {
-    if (!this.live) return;
+    if (this.opState === PT_OP_DEAD) return;
     this.opBegin();
     try {
       const common = this.common;
@@ -273,38 +278,42 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
       ptWalkRange(range, this.walks.collect, collect);
       if (common.featDmaIncoherent) stopIncoherentList(this as PtIommu, collect.freeList);
       putPagesList(common.mem, collect.freeList);
-      this.live = false;
+      this.opState = PT_OP_DEAD;
     } finally {
-      this.busy = false;
+      if (this.opState === PT_OP_BUSY) this.opState = PT_OP_IDLE;
     }
   }
 
   get isLive(): boolean {
-    return this.live;
+    return this.opState !== PT_OP_DEAD;
   }
 
   /* ---- for the ops (op.ts) ---- */
 
   /** @internal An op that only reads or sets one entry may run anytime the table is live. */
   opCheckLive(): void {
-    if (!this.live) throw new PtError('ENODEV', 'page table used after deinit');
+    if (this.opState === PT_OP_DEAD) throw new PtError('ENODEV', 'page table used after deinit');
     if (this.common.checked) this.common.lastWarning = '';
   }
 
   /**
    * @internal An op that walks and changes the table runs alone: a callback
    * (a driver hook, a dirty bitmap) calling one of these on the same table
-   * gets EBUSY. Pair with {@link opEnd} in a finally.
+   * gets EBUSY. Pair with {@link opEnd} in a finally. The ops inline the
+   * idle test and call this only to report why they cannot start.
    */
   opBegin(): void {
-    this.opCheckLive();
-    if (this.busy) throw new PtError('EBUSY', 'page table operation re-entered from a callback');
-    this.busy = true;
+    if (this.opState !== PT_OP_IDLE) {
+      if (this.opState === PT_OP_DEAD) throw new PtError('ENODEV', 'page table used after deinit');
+      throw new PtError('EBUSY', 'page table operation re-entered from a callback');
+    }
+    if (this.common.checked) this.common.lastWarning = '';
+    this.opState = PT_OP_BUSY;
   }
 
   /** @internal */
   opEnd(): void {
-    this.busy = false;
+    this.opState = PT_OP_IDLE;
   }
 }
 

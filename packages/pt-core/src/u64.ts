@@ -186,14 +186,16 @@ export function u64Le(ah: number, al: number, bh: number, bl: number): boolean {
 /* ---- add / subtract (mod 2^64) ---- */
 
 /*
- * The carry is the unsigned sum of the low words divided by 2^32 (0 or 1),
- * and the borrow is bit 31 of Hacker's Delight's borrow expression: both
- * without a branch, so the hot loops that step an OA or a VA stay straight.
+ * Carries and borrows are unsigned 32-bit compares turned into 0 or 1
+ * (`+(x < y)`, a setcc, no branch), and every helper is a leaf: nothing here
+ * calls another helper, so V8 inlines them into the hot walks without
+ * spending its inlining budget twice (measured: nested helpers left
+ * makeRange's and the gather's arithmetic as calls).
  */
 
 /** Carry out of the low words of a + b: 0 or 1. */
 export function u64AddCarry(al: number, bl: number): number {
-  return (((al >>> 0) + (bl >>> 0)) / TWO32) | 0;
+  return +((al + bl) >>> 0 < al >>> 0);
 }
 
 /**
@@ -207,7 +209,7 @@ export function u64AddLoSum(al: number, bl: number): number {
 
 /** High word of a + b given the low words' {@link u64AddLoSum}. */
 export function u64AddHiOfSum(loSum: number, ah: number, bh: number): number {
-  return (ah + bh + ((loSum / TWO32) | 0)) | 0;
+  return (ah + bh + +(loSum > 0xffffffff)) | 0;
 }
 
 export function u64AddLo(_ah: number, al: number, _bh: number, bl: number): number {
@@ -215,17 +217,17 @@ export function u64AddLo(_ah: number, al: number, _bh: number, bl: number): numb
 }
 
 export function u64AddHi(ah: number, al: number, bh: number, bl: number): number {
-  return (ah + bh + u64AddCarry(al, bl)) | 0;
+  return (ah + bh + +((al + bl) >>> 0 < al >>> 0)) | 0;
 }
 
 /** True if a + b wraps past 2^64 - 1. */
 export function u64AddOverflows(ah: number, al: number, bh: number, bl: number): boolean {
-  return (ah >>> 0) + (bh >>> 0) + u64AddCarry(al, bl) > 0xffffffff;
+  return (ah >>> 0) + (bh >>> 0) + +((al + bl) >>> 0 < al >>> 0) > 0xffffffff;
 }
 
 /** Borrow out of the low words of a - b: 1 when al < bl unsigned, else 0. */
 export function u64SubBorrow(al: number, bl: number): number {
-  return ((~al & bl) | (~(al ^ bl) & (al - bl))) >>> 31;
+  return +(al >>> 0 < bl >>> 0);
 }
 
 export function u64SubLo(_ah: number, al: number, _bh: number, bl: number): number {
@@ -233,7 +235,7 @@ export function u64SubLo(_ah: number, al: number, _bh: number, bl: number): numb
 }
 
 export function u64SubHi(ah: number, al: number, bh: number, bl: number): number {
-  return (ah - bh - u64SubBorrow(al, bl)) | 0;
+  return (ah - bh - +(al >>> 0 < bl >>> 0)) | 0;
 }
 
 /** Low word of a + 1. */
@@ -243,7 +245,7 @@ export function u64IncLo(_hi: number, lo: number): number {
 
 /** High word of a + 1 (carries when the low word is all ones). */
 export function u64IncHi(hi: number, lo: number): number {
-  return (hi + u64AddCarry(lo, 1)) | 0;
+  return (hi + +(lo === -1)) | 0;
 }
 
 /** Low word of a - 1. */
@@ -253,7 +255,7 @@ export function u64DecLo(_hi: number, lo: number): number {
 
 /** High word of a - 1 (borrows when the low word is 0). */
 export function u64DecHi(hi: number, lo: number): number {
-  return (hi - u64SubBorrow(lo, 1)) | 0;
+  return (hi - +(lo === 0)) | 0;
 }
 
 /* ---- shifts ---- */
@@ -295,28 +297,28 @@ export function u64ShlBigHi(_hi: number, lo: number, s: number): number {
   return lo << (s - 32);
 }
 
-/* Any count 0..64 (and past it: 0). */
+/* Any count 0..64 (and past it: 0); leaves, like the forms above. */
 
 /** Low word of a >> s (logical). */
 export function u64ShrLo(hi: number, lo: number, s: number): number {
-  if (s < 32) return u64ShrSmallLo(hi, lo, s);
-  return s < 64 ? u64ShrBigLo(hi, lo, s) : 0;
+  if (s < 32) return ((hi << 1) << (31 - s)) | (lo >>> s);
+  return s < 64 ? (hi >>> (s - 32)) | 0 : 0;
 }
 
 /** High word of a >> s (logical). */
-export function u64ShrHi(hi: number, lo: number, s: number): number {
-  return s < 32 ? u64ShrSmallHi(hi, lo, s) : 0;
+export function u64ShrHi(hi: number, _lo: number, s: number): number {
+  return s < 32 ? (hi >>> s) | 0 : 0;
 }
 
 /** Low word of a << s. */
-export function u64ShlLo(hi: number, lo: number, s: number): number {
-  return s < 32 ? u64ShlSmallLo(hi, lo, s) : 0;
+export function u64ShlLo(_hi: number, lo: number, s: number): number {
+  return s < 32 ? lo << s : 0;
 }
 
 /** High word of a << s. */
 export function u64ShlHi(hi: number, lo: number, s: number): number {
-  if (s < 32) return u64ShlSmallHi(hi, lo, s);
-  return s < 64 ? u64ShlBigHi(hi, lo, s) : 0;
+  if (s < 32) return (hi << s) | ((lo >>> 1) >>> (31 - s));
+  return s < 64 ? lo << (s - 32) : 0;
 }
 
 /** a >> s as a number, for results known to be < 2^53 (counts, indexes). */

@@ -61,6 +61,7 @@ import {
   tableAllocChild,
 } from '../helpers.js';
 import { definePtOp } from '../op.js';
+import { PT_OP_BUSY, PT_OP_IDLE } from '../op-state.js';
 import type { PtIommu } from '../pt-iommu.js';
 import { CollectState, type CollectWalk } from './collect.js';
 import { increaseTopOf, TopState } from './map-top.js';
@@ -537,24 +538,20 @@ function checkMappedAll(st: MapState, paHi: number, paLo: number, lenHi: number,
   }
 }
 
-/** Bytes mapped so far (the kernel's *mapped): the OA reached minus paddr. */
-function mappedOf(st: MapState): U64 {
-  const p = st.paddr;
-  return u64Value(u64SubHi(st.oaHi, st.oaLo, p.hi, p.lo), u64SubLo(st.oaHi, st.oaLo, p.hi, p.lo));
-}
-
 function runMap(t: PtIommu, st: MapState, prot: number, gfp: number): U64 {
-  t.opBegin();
+  if (t.opState !== PT_OP_IDLE || t.common.checked) t.opBegin();
+  else t.opState = PT_OP_BUSY;
   let ret: number;
+  const b = st.paddr;
   try {
     const a = st.iova;
-    const b = st.paddr;
     const c = st.len;
     ret = t.walks.map(t, st, a.hi, a.lo, b.hi, b.lo, c.hi, c.lo, prot, gfp);
   } finally {
-    t.opEnd();
+    t.opState = PT_OP_IDLE;
   }
-  const mapped = mappedOf(st);
+  // Bytes mapped (the kernel's *mapped): the OA reached minus paddr.
+  const mapped = u64Value(u64SubHi(st.oaHi, st.oaLo, b.hi, b.lo), u64SubLo(st.oaHi, st.oaLo, b.hi, b.lo));
   if (ret) throw opError(t.common, ret, 'map', mapped);
   return mapped;
 }

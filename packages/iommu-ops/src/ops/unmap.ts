@@ -36,6 +36,7 @@ import { checkGather, pagesLen, splitU64 } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { flushWritesRange, gatherRangePages, makeRange } from '../helpers.js';
 import { definePtOp } from '../op.js';
+import { PT_OP_BUSY, PT_OP_IDLE } from '../op-state.js';
 import type { PtIommu } from '../pt-iommu.js';
 import { levelStates } from './states.js';
 
@@ -168,13 +169,14 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
 
 function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {
   checkGather(gather);
-  t.opBegin();
+  if (t.opState !== PT_OP_IDLE || t.common.checked) t.opBegin();
+  else t.opState = PT_OP_BUSY;
   try {
     const a = st.iova;
     const c = st.len;
     t.walks.unmap(t, st, a.hi, a.lo, c.hi, c.lo, gather);
   } finally {
-    t.opEnd();
+    t.opState = PT_OP_IDLE;
   }
   return u64Value(st.unmappedHi, st.unmappedLo);
 }
