@@ -114,7 +114,10 @@ function requireBuilt() {
       console.log(`warning: packages/${p}/src is newer than its dist (run pnpm build?)`);
     }
   }
-  for (const [p, dir] of [['pt-core', 'iter'], ['iommu-ops', 'ops']]) {
+  for (const [p, dir] of [
+    ['pt-core', 'iter'],
+    ['iommu-ops', 'ops'],
+  ]) {
     const slots = readFileSync(path.join(root, 'packages', p, 'dist', 'slots.js'), 'utf8');
     if (!slots.includes(`./${dir}-1/index.js`)) throw new CheckError(`packages/${p}/dist/slots.js lists no slot copies: run pnpm build`);
   }
@@ -129,7 +132,7 @@ function chromiumPath() {
     // not on PATH
   }
   if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  throw new CheckError("Chromium not found: apt-get install chromium (see .ci/run) or set GENPT_CHROMIUM");
+  throw new CheckError('Chromium not found: apt-get install chromium (see .ci/run) or set GENPT_CHROMIUM');
 }
 
 /** The session with a header that imports what it uses and defines print(). */
@@ -258,7 +261,9 @@ async function main(tmp, browser) {
 
   // 1. Pack as published: pnpm turns workspace:^ into real ranges.
   const filters = PACKAGES.flatMap((p) => ['--filter', `@genpt/${p}`]);
-  await mustRun('pnpm pack', 'pnpm', ['-r', ...filters, 'pack', '--pack-destination', packs, '--workspace-concurrency', 'Infinity'], { cwd: root });
+  await mustRun('pnpm pack', 'pnpm', ['-r', ...filters, 'pack', '--pack-destination', packs, '--workspace-concurrency', 'Infinity'], {
+    cwd: root,
+  });
   const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
   if (tarballs.length !== PACKAGES.length) throw new CheckError(`expected ${PACKAGES.length} tarballs, got ${tarballs.join(', ')}`);
   phase('pack');
@@ -272,8 +277,17 @@ async function main(tmp, browser) {
   await mustRun(
     'npm install of the tarballs',
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', '--cache', path.join(tmp, 'npm-cache'), '--logs-dir', path.join(tmp, 'npm-logs'),
-      ...tarballs.map((t) => path.join(packs, t))],
+    [
+      'install',
+      '--offline',
+      '--no-audit',
+      '--no-fund',
+      '--cache',
+      path.join(tmp, 'npm-cache'),
+      '--logs-dir',
+      path.join(tmp, 'npm-logs'),
+      ...tarballs.map((t) => path.join(packs, t)),
+    ],
     { cwd: project, timeout: 120_000 },
   );
   for (const p of PACKAGES) {
@@ -424,7 +438,11 @@ function cleanup() {
   return cleaning;
 }
 let interrupted = false;
-for (const [sig, num] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
+for (const [sig, num] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+]) {
   process.on(sig, () => {
     interrupted = true;
     console.log(`toolchain check: ${sig}, cleaning up`);

@@ -1,7 +1,7 @@
 // A classic script, so it runs before the module: lists CSP violations in
 // the page for toolchain-check.mjs, and marks the page done on an uncaught
 // error so the check need not wait for a timeout (it gets the error itself).
-'use strict';
+
 function genptList(id, line) {
   const li = document.createElement('li');
   li.textContent = line;

@@ -31,7 +31,13 @@ const slot2 = iommuPtSlot(v2.table.common.fmt);
 const distinct = ptIterSlots[slot1].ptEntryOps !== ptIterSlots[slot2].ptEntryOps;
 print(`slots: ${ptIterSlots.length} iter slots; v1 in ${slot1}, v2 in ${slot2}; distinct code ${distinct}`);
 
-for (const [d, iova] of [[v1, 0x101234], [v1, 0x40abcd], [v1, 0x401fffff], [v2, 0x7f00003fffff], [v2, 0x7f0000400000]]) {
+for (const [d, iova] of [
+  [v1, 0x101234],
+  [v1, 0x40abcd],
+  [v1, 0x401fffff],
+  [v2, 0x7f00003fffff],
+  [v2, 0x7f0000400000],
+]) {
   print(`iova_to_phys ${d.pdMode} ${hex(iova)} -> ${hex(d.iovaToPhys(iova))}`);
 }
 print(`iova_to_phys v1 0x102000 (hole) -> ${hex(v1.iovaToPhys(0x102000))}`);
@@ -57,7 +63,12 @@ try {
 print(`unmap v1 0x100000+0x2000 -> ${v1.unmap(0x100000, 0x2000)}`);
 print(`unmap v1 0x40000000+0x1000 -> ${hex(v1.unmap(0x40000000, 0x1000))}`);
 print(`unmap v2 0x7f0000200000+0x400000 -> ${hex(v2.unmap(0x7f0000200000, 0x400000))}`);
-print(`commands: ${hw.commandLog.slice(-4).map((c) => c.name).join(', ')}`);
+print(
+  `commands: ${hw.commandLog
+    .slice(-4)
+    .map((c) => c.name)
+    .join(', ')}`,
+);
 print(dmaLine('dma read  00:02.0 0x101000 (after unmap)', hw.dma(0x10, 0x101000, 4, false)));
 print(dmaLine('dma read  00:03.0 0x7f0000200000 (after unmap)', hw.dma(0x18, 0x7f0000200000, 4, false)));
 print(`iova_to_phys v1 0x101000 after unmap -> ${hex(v1.iovaToPhys(0x101000))}`);

@@ -70,7 +70,9 @@ describe('dirty tracking', () => {
     // the IOTLB keeps entries that say "already dirty", so the IOMMU never sets D again.
     const double = skipFlushes(s.domain, 2);
     // The rewrite of 0x11000 (cached as dirty) is lost; 0x13000 (never cached) is still seen.
-    expect(() => dirtyExactly(s)).toThrow(`expected [ [ ${0x13000}, 4096 ] ] to deeply equal [ [ ${0x11000}, 4096 ], [ ${0x13000}, 4096 ] ]`);
+    expect(() => dirtyExactly(s)).toThrow(
+      `expected [ [ ${0x13000}, 4096 ] ] to deeply equal [ [ ${0x11000}, 4096 ], [ ${0x13000}, 4096 ] ]`,
+    );
     expect(double.skipped).toBe(2);
   });
 

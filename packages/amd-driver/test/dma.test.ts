@@ -99,7 +99,9 @@ function unmapThenDmaFaults(s: ReturnType<typeof attached>): void {
   expect(r.ok).toBe(false);
   expect(r.fault).toMatchObject({ code: 2, address: 0x101000, flags: 0 });
   const ev = s.iommu.pollEvents();
-  expect(ev.map((e) => e.message)).toEqual(['Event logged [IO_PAGE_FAULT device=0000:00:02.0 domain=0x0001 address=0x101000 flags=0x0000]']);
+  expect(ev.map((e) => e.message)).toEqual([
+    'Event logged [IO_PAGE_FAULT device=0000:00:02.0 domain=0x0001 address=0x101000 flags=0x0000]',
+  ]);
   expect(s.hw.staleHits).toEqual([]);
 }
 
@@ -126,7 +128,7 @@ describe('unmap and invalidation', () => {
     const cmds = commandsSince(s, mark);
     expect(names(cmds)).toEqual(['INVALIDATE_IOMMU_PAGES', 'COMPLETION_WAIT']);
     // build_inv_address(0x40000000, 2 MiB) = 0x400ff000 | S; PDE always; DomainID in word 1.
-    expect(cmds[0]!.words).toEqual([0, (0x3 << 28 | s.domain.id) >>> 0, 0x400ff000 | 0x3, 0]);
+    expect(cmds[0]!.words).toEqual([0, ((0x3 << 28) | s.domain.id) >>> 0, 0x400ff000 | 0x3, 0]);
     expect(cmds[0]).toMatchObject({ s: true, pde: true, gn: false, first: 0x40000000n, last: 0x401fffffn });
   });
 
@@ -237,7 +239,9 @@ describe('devices and domains', () => {
     const domain = s.driver.domainAllocPaging(dev);
     const mark = s.hw.commandLog.length;
     domain.attachDev(dev);
-    const inv = commandsSince(s, mark).filter((c) => c.name === 'INVALIDATE_DEVTAB_ENTRY').map((c) => c.deviceId);
+    const inv = commandsSince(s, mark)
+      .filter((c) => c.name === 'INVALIDATE_DEVTAB_ENTRY')
+      .map((c) => c.deviceId);
     expect(new Set(inv)).toEqual(new Set([0x20, 0x28]));
     domain.map(0x8000, 0x9000, 0x1000, RW);
     expect(s.hw.translateAccess(0x28, 0x8000, true)).toEqual({ ok: true, oa: 0x9000 });
@@ -254,7 +258,7 @@ describe('devices and domains', () => {
     domain.unmap(0x40000, 0x1000);
     const cmds = commandsSince(s, mark);
     expect(names(cmds)).toEqual(['INVALIDATE_IOMMU_PAGES', 'INVALIDATE_IOTLB_PAGES', 'COMPLETION_WAIT']);
-    expect(cmds[1]!.words).toEqual([0x30 | (8 << 24), (0x4 << 28 | 0x30) >>> 0, 0x40000, 0]);
+    expect(cmds[1]!.words).toEqual([0x30 | (8 << 24), ((0x4 << 28) | 0x30) >>> 0, 0x40000, 0]);
   });
 
   it('a domain spanning two IOMMUs flushes on both', () => {

@@ -96,7 +96,7 @@ describe('domain ids and commands', () => {
     domain.attachDev(dev);
     const waits = commandsSince(s, mark).filter((c) => c.name === 'COMPLETION_WAIT');
     expect(waits.map((c) => c.storeValue)).toEqual([BigInt(seq + 1), BigInt(seq + 2)]);
-    expect(waits[0]!.words).toEqual([(iommu.cmdSem % 2 ** 32) | 1, (0x1 << 28 | Math.floor(iommu.cmdSem / 2 ** 32)) >>> 0, seq + 1, 0]);
+    expect(waits[0]!.words).toEqual([(iommu.cmdSem % 2 ** 32) | 1, ((0x1 << 28) | Math.floor(iommu.cmdSem / 2 ** 32)) >>> 0, seq + 1, 0]);
     expect(s.mem.read32(iommu.cmdSem)).toBe(seq + 2);
     // Nothing queued since: a wait is skipped.
     expect(iommu.needSync).toBe(false);

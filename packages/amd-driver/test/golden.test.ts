@@ -139,7 +139,11 @@ function replay(cfg: (typeof CONFIGS)[number], scenario: string): void {
         const [a, b] = [BigInt(g.start), BigInt(g.end)];
         const cmds = s.hw.commandLog.slice(mark);
         if (a < b) expectCovered(cmds, a, b, cfg.npCache, where);
-        else expect(cmds.filter((c) => c.name === 'INVALIDATE_IOMMU_PAGES'), where).toEqual([]);
+        else
+          expect(
+            cmds.filter((c) => c.name === 'INVALIDATE_IOMMU_PAGES'),
+            where,
+          ).toEqual([]);
         if (unmapped !== 0n) expect(s.hw.translateAccess(0x10, iova, false).ok, where).toBe(false);
         break;
       }

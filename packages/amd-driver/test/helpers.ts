@@ -1,11 +1,5 @@
 /** Shared test fixtures: a machine, byte patterns, and test doubles of driver steps. */
-import {
-  createAmdIommuSystem,
-  ProtectionDomain,
-  type AmdIommuSystem,
-  type AmdIommuSystemOptions,
-  type HwCommand,
-} from '../dist/index.js';
+import { createAmdIommuSystem, ProtectionDomain, type AmdIommuSystem, type AmdIommuSystemOptions, type HwCommand } from '../dist/index.js';
 
 export const RW = 3;
 export const R = 1;

@@ -26,7 +26,10 @@ class RefMemory {
     for (let i = 0; i < data.length; i++) {
       const a = pa + BigInt(i);
       let p = this.pages.get(a >> 12n);
-      if (p === undefined) this.pages.set(a >> 12n, (p = new Uint8Array(4096)));
+      if (p === undefined) {
+        p = new Uint8Array(4096);
+        this.pages.set(a >> 12n, p);
+      }
       p[Number(a & 0xfffn)] = data[i]!;
     }
   }
@@ -190,9 +193,7 @@ function runSequence(f: Flavour, ops: Op[], double = false): void {
         const data = op.write ? pattern(op.len, op.seed) : undefined;
         const got = s.hw.dma(DEVS[op.dev]!, iova, op.len, op.write, data);
         const want = expectDma(ref, f.presentIsReadable, mem, attached[op.dev]!, iova, op.len, op.write, data);
-        expect(summary(got), `dma ${op.write ? 'write' : 'read'} dev ${op.dev} at 0x${iova.toString(16)} +${op.len}`).toEqual(
-          want.summary,
-        );
+        expect(summary(got), `dma ${op.write ? 'write' : 'read'} dev ${op.dev} at 0x${iova.toString(16)} +${op.len}`).toEqual(want.summary);
         if (!op.write) expect(got.data).toEqual(want.data);
         const events = iommu.pollEvents();
         if (got.ok) stats.ok++;

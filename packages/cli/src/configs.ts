@@ -70,7 +70,8 @@ export function normaliseConfig(gf: GoldenFormat, raw: unknown, where: string): 
   for (const k of ['hwMaxVaszLg2', 'hwMaxOaszLg2', 'startingLevel', 'topLevel'] as const) {
     const v = c[k];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 64) throw new CliError(`${where}: config.${k} must be an integer 0..64`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 64)
+      throw new CliError(`${where}: config.${k} must be an integer 0..64`);
     config[k] = v;
   }
   if (config.hwMaxVaszLg2 === 0) config.hwMaxVaszLg2 = gf.format.maxVaAddressLg2;
@@ -85,8 +86,7 @@ export function normaliseConfig(gf: GoldenFormat, raw: unknown, where: string): 
 export function resolveConfig(gf: GoldenFormat, name: string | undefined): NamedConfig {
   const files = configFiles(gf.name);
   if (name === undefined) {
-    const pick =
-      PREFERRED[gf.name] !== undefined && files.has(PREFERRED[gf.name]!) ? PREFERRED[gf.name]! : configNames(gf.name)[0];
+    const pick = PREFERRED[gf.name] !== undefined && files.has(PREFERRED[gf.name]!) ? PREFERRED[gf.name]! : configNames(gf.name)[0];
     if (pick === undefined) throw new CliError(`format ${gf.name} has no golden configs: give one with --config FILE.json`, 'ENOENT');
     return resolveConfig(gf, pick);
   }

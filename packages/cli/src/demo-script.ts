@@ -62,7 +62,9 @@ export function demoScript(init: GoldenInit, hasDirty: boolean): DemoPart[] {
   return [
     { title: 'Map ranges of different page sizes', steps: maps },
     {
-      title: hasDirty ? 'A device writes to the second page (set_dirty plays the hardware); look some addresses up' : 'Look some addresses up',
+      title: hasDirty
+        ? 'A device writes to the second page (set_dirty plays the hardware); look some addresses up'
+        : 'Look some addresses up',
       steps: probes,
     },
     { title: 'The table', steps: [{ op: 'dump' }] },

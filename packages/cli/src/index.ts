@@ -9,7 +9,16 @@ export { chooseSetup, openRunner, runScript, type Setup, type SetupFlags } from 
 export { demoScript, type DemoPart } from './demo-script.js';
 export { stepText } from './step-text.js';
 export { LeafDecoder, protText, type LeafInfo } from './decode/leaf.js';
-export { tableTree, type TableTreeOptions, type TableTree, type TableNode, type Run, type LeafRun, type TableRun, type OtherRun } from './dump/model.js';
+export {
+  tableTree,
+  type TableTreeOptions,
+  type TableTree,
+  type TableNode,
+  type Run,
+  type LeafRun,
+  type TableRun,
+  type OtherRun,
+} from './dump/model.js';
 export { renderTextDump, type TextDumpOptions } from './dump/text.js';
 export { renderHtmlDump } from './dump/html.js';
 export { treeJson } from './dump/json.js';

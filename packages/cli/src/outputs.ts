@@ -40,7 +40,9 @@ export function writeOutputs(runner: ScriptRunner, files: OutputFiles): void {
   if (files.image !== undefined) {
     const bytes = tableImage(runner);
     writeFileSync(files.image, bytes);
-    note(`image: ${files.image}, ${hx(bytes.length)} bytes from PA ${hx(t.common.mem.basePa)}; top level ${t.common.topLevel} table at ${hx(t.common.topTable)}`);
+    note(
+      `image: ${files.image}, ${hx(bytes.length)} bytes from PA ${hx(t.common.mem.basePa)}; top level ${t.common.topLevel} table at ${hx(t.common.topTable)}`,
+    );
     note(`decode with: ${walkCommand(runner, files.image)}`);
   }
   if (files.html !== undefined) {

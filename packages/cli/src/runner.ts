@@ -53,13 +53,14 @@ export class ScriptRunner {
   /** The table while it is live (after a successful init and before deinit). */
   get table(): PtIommu | null {
     const t = this.session.table;
-    return t !== null && t.isLive ? t : null;
+    return t?.isLive ? t : null;
   }
 
   /** Run one step. A failure the op cannot report as a result (use after deinit) is an op failure (exit 1). */
   run(step: OpStep): StepRecord {
     const t = this.session.table;
-    if (t === null) throw new CliError(`the table failed to initialise (${String(this.session.init.err)})`, String(this.session.init.err), 1);
+    if (t === null)
+      throw new CliError(`the table failed to initialise (${String(this.session.init.err)})`, String(this.session.init.err), 1);
     const index = this.records.length;
     const before = this.trackFreed && step.op === 'unmap' && t.isLive ? tablesByPa(t) : null;
     let out: { result: unknown; events: GoldenStep[] };

@@ -5,7 +5,17 @@
  * are ignored and produced afresh). Values are checked here, so a bad script
  * is a usage error naming the step, never a crash inside an op.
  */
-import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_PRIV, IOMMU_PROT_MASK, IOMMU_READ, IOMMU_WRITE, isPtError, parseU64 } from '@genpt/pt-core';
+import {
+  IOMMU_CACHE,
+  IOMMU_MMIO,
+  IOMMU_NOEXEC,
+  IOMMU_PRIV,
+  IOMMU_PROT_MASK,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  isPtError,
+  parseU64,
+} from '@genpt/pt-core';
 import type { GoldenStep } from '@genpt/kunit-port/golden';
 import { CliError } from './cli-error.js';
 

@@ -53,7 +53,7 @@ describe('bench: the old baseline builds the same tables as iommupt', () => {
 });
 
 describe('genpt bench', () => {
-  it('--json prints one row per format, op and shape with the issue\'s fields; --svg draws them', () => {
+  it("--json prints one row per format, op and shape with the issue's fields; --svg draws them", () => {
     const svg = path.join(mkdtempSync(path.join(tmpdir(), 'genpt-bench-')), 'bench.svg');
     const r = genpt(['bench', '--quick', '--no-scale', '--json', '--svg', svg]);
     expect(r.status).toBe(0);
@@ -61,8 +61,7 @@ describe('genpt bench', () => {
     expect(rows).toHaveLength(12);
     const keys = rows.map((x) => `${String(x.format)} ${String(x.op)} ${String(x.pgsizeLg2)}x${String(x.pgcount)}`);
     for (const format of ['amdv1', 'x86_64'])
-      for (const op of ['map', 'unmap'])
-        for (const s of ['12x1', '12x256', '21x256']) expect(keys).toContain(`${format} ${op} ${s}`);
+      for (const op of ['map', 'unmap']) for (const s of ['12x1', '12x256', '21x256']) expect(keys).toContain(`${format} ${op} ${s}`);
     for (const row of rows) {
       for (const k of ['newAvgNs', 'newMinNs', 'oldAvgNs', 'oldMinNs']) {
         expect(row[k]).toBeGreaterThan(0);
@@ -75,7 +74,7 @@ describe('genpt bench', () => {
     expect(drawn.match(/<rect/g)!.length).toBeGreaterThanOrEqual(24);
   });
 
-  it('prints the seed\'s layout', () => {
+  it("prints the seed's layout", () => {
     const r = genpt(['bench', '--quick', '--no-scale']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('iommu_map(): pgsz ,avg new,old ns, min new,old ns , min % (+ve is better)');

@@ -17,7 +17,7 @@ export function chromiumPath(): string {
     // not on PATH
   }
   if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  throw new Error('Chromium not found: install Debian\'s chromium (see .ci/run) or set GENPT_CHROMIUM');
+  throw new Error("Chromium not found: install Debian's chromium (see .ci/run) or set GENPT_CHROMIUM");
 }
 
 export function launchChromium(): Promise<Browser> {

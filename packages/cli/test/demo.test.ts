@@ -68,10 +68,22 @@ describe('genpt demo', () => {
   });
 
   it('refuses bad arguments', () => {
-    expect(genpt(['demo', '--format', 'nope'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^genpt: EINVAL: unknown format "nope" \(installed: amdv1, x86_64/) });
-    expect(genpt(['demo', '--config', 'nope'])).toMatchObject({ status: 2, stderr: expect.stringContaining('golden configs: fixed5, host-l4-nogaps, host-l6') });
-    expect(genpt(['demo', '--config', '/no/such/config.json'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^genpt: ENOENT: /) });
+    expect(genpt(['demo', '--format', 'nope'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^genpt: EINVAL: unknown format "nope" \(installed: amdv1, x86_64/),
+    });
+    expect(genpt(['demo', '--config', 'nope'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('golden configs: fixed5, host-l4-nogaps, host-l6'),
+    });
+    expect(genpt(['demo', '--config', '/no/such/config.json'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^genpt: ENOENT: /),
+    });
     expect(genpt(['demo', 'extra'])).toMatchObject({ status: 2, stderr: expect.stringContaining('EINVAL') });
-    expect(genpt(['demo', '--config', 'start0'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/^genpt: EINVAL: amdv1 \(config start0\) failed to initialise/) });
+    expect(genpt(['demo', '--config', 'start0'])).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/^genpt: EINVAL: amdv1 \(config start0\) failed to initialise/),
+    });
   });
 });

@@ -18,7 +18,13 @@ const STEPS = [
 
 interface Step {
   op: string;
-  result: { ok?: boolean; bytes?: number; data?: string; fault?: { name: string; address: string; flags: string }; err?: unknown } & unknown[];
+  result: {
+    ok?: boolean;
+    bytes?: number;
+    data?: string;
+    fault?: { name: string; address: string; flags: string };
+    err?: unknown;
+  } & unknown[];
 }
 
 describe('genpt run with the AMD IOMMU model (amd-iommu scripts)', () => {
@@ -39,7 +45,12 @@ describe('genpt run with the AMD IOMMU model (amd-iommu scripts)', () => {
       expect(s[5]!.result).toEqual({ ok: true, bytes: 16 });
       expect(s[6]!.result).toBe('0102030405060708090a0b0c0d0e0f10');
       // a read running off the mapped page moves what it can, then faults at the hole
-      expect(s[7]!.result).toMatchObject({ ok: false, bytes: 4, data: '00000000', fault: { name: 'IO_PAGE_FAULT', address: '0x2000', flags: '0x0' } });
+      expect(s[7]!.result).toMatchObject({
+        ok: false,
+        bytes: 4,
+        data: '00000000',
+        fault: { name: 'IO_PAGE_FAULT', address: '0x2000', flags: '0x0' },
+      });
       // after unmap (and the driver's invalidation) the page is gone for the device too
       expect(s[9]!.result).toMatchObject({ ok: false, bytes: 0, fault: { address: '0x1000' } });
       const events = s[10]!.result as unknown as Array<{ name: string; address: string; flags: string }>;
@@ -59,7 +70,9 @@ describe('genpt run with the AMD IOMMU model (amd-iommu scripts)', () => {
     expect(out).toMatch(/^genpt run: dma: AMD IOMMU model, v1 domain \d+ \(amdv1 table, top level 2\), device 0000:00:02\.0, 12 steps$/m);
     expect(out).toMatch(/^dma read 0x1000-0x1007 \(8B\) by 0000:00:02\.0: ok, read deadbeef00112233$/m);
     expect(out).toMatch(/^dma write 0x1000-0x1001 \(2B\) by 0000:00:02\.0: IO_PAGE_FAULT at 0x1000 \(flags 0x30, domain \d+\)$/m);
-    expect(out).toMatch(/^dma read 0x1ffc-0x2003 \(8B\) by 0000:00:02\.0: IO_PAGE_FAULT at 0x2000 \(flags 0x0, domain \d+\) after 4 bytes \(00000000\)$/m);
+    expect(out).toMatch(
+      /^dma read 0x1ffc-0x2003 \(8B\) by 0000:00:02\.0: IO_PAGE_FAULT at 0x2000 \(flags 0x0, domain \d+\) after 4 bytes \(00000000\)$/m,
+    );
     expect(out).toMatch(/^events: 3$/m);
     expect(out).toMatch(/^ {2}Event logged \[IO_PAGE_FAULT device=0000:00:02\.0 domain=0x[0-9a-f]{4} address=0x1000 flags=0x0030\]$/m);
     expect(out).toMatch(/^amdv1 table \(amd-iommu v1\): .*1 leaf entry mapping 2M$/m);
@@ -67,7 +80,10 @@ describe('genpt run with the AMD IOMMU model (amd-iommu scripts)', () => {
   });
 
   it('a device with no domain attached is blocked', () => {
-    const r = genpt(['run', '-', '--json'], JSON.stringify({ machine: 'amd-iommu', steps: [{ op: 'dma', device: 0x20, iova: 0, len: 4 }, { op: 'events' }] }));
+    const r = genpt(
+      ['run', '-', '--json'],
+      JSON.stringify({ machine: 'amd-iommu', steps: [{ op: 'dma', device: 0x20, iova: 0, len: 4 }, { op: 'events' }] }),
+    );
     expect(r.status, r.stderr).toBe(0);
     const steps = (JSON.parse(r.stdout) as { steps: Step[] }).steps;
     expect(steps[0]!.result).toMatchObject({ ok: false, bytes: 0 });
@@ -79,7 +95,11 @@ describe('genpt run with the AMD IOMMU model (amd-iommu scripts)', () => {
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toMatch(re);
     };
-    bad({ machine: 'amd-iommu', steps: [{ op: 'set_dirty', iova: 0 }] }, [], /EINVAL: .*op "set_dirty" is not one of map, unmap, iova_to_phys, dump, dma, mem_write, mem_read, events/);
+    bad(
+      { machine: 'amd-iommu', steps: [{ op: 'set_dirty', iova: 0 }] },
+      [],
+      /EINVAL: .*op "set_dirty" is not one of map, unmap, iova_to_phys, dump, dma, mem_write, mem_read, events/,
+    );
     bad({ machine: 'amd-iommu', format: 'vtdss', steps: [] }, [], /EINVAL: .*drives amdv1 \(v1\) or x86_64 \(v2\) tables, not "vtdss"/);
     bad({ machine: 'amd-iommu', config: 'host-l6', steps: [] }, [], /EINVAL: .*has no config/);
     bad({ machine: 'amd-iommu', steps: [] }, ['--config', 'host-l6'], /EINVAL: --config does not apply/);
@@ -89,6 +109,9 @@ describe('genpt run with the AMD IOMMU model (amd-iommu scripts)', () => {
     bad({ machine: 'amd-iommu', steps: [{ op: 'dma', iova: 0, len: 0 }] }, [], /EINVAL: .*len must be 1\.\.1 MiB/);
     bad({ machine: 'amd-iommu', steps: [{ op: 'dma', iova: 0, len: 4, device: 0x10000 }] }, [], /EINVAL: .*device must be a DeviceID/);
     bad({ machine: 'amd-iommu', steps: [{ op: 'mem_read', paddr: '0xfffffffffffff', len: 16 }] }, [], /ERANGE: .*below 2\^52/);
-    expect(genpt(['dump', '--script', '-'], JSON.stringify({ machine: 'amd-iommu', steps: [] }))).toMatchObject({ status: 2, stderr: expect.stringContaining('runs with genpt run') });
+    expect(genpt(['dump', '--script', '-'], JSON.stringify({ machine: 'amd-iommu', steps: [] }))).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('runs with genpt run'),
+    });
   });
 });

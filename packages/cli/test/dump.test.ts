@@ -41,8 +41,22 @@ describe('genpt dump', () => {
   it('--json gives the same tree with every run and raw item', () => {
     const r = genpt(['dump', '--json', '--format', 'x86_64']);
     expect(r.status, r.stderr).toBe(0);
-    const d = JSON.parse(r.stdout) as { format: string; topLevel: number; tables: number; leafEntries: number; mappedBytes: string; root: JsonTable };
-    expect(d).toMatchObject({ format: 'x86_64', config: 'sext-48', topLevel: 3, tables: 5, leafEntries: 512 + 1 + 16 + 1, mappedBytes: '0x40410000' });
+    const d = JSON.parse(r.stdout) as {
+      format: string;
+      topLevel: number;
+      tables: number;
+      leafEntries: number;
+      mappedBytes: string;
+      root: JsonTable;
+    };
+    expect(d).toMatchObject({
+      format: 'x86_64',
+      config: 'sext-48',
+      topLevel: 3,
+      tables: 5,
+      leafEntries: 512 + 1 + 16 + 1,
+      mappedBytes: '0x40410000',
+    });
     const all = tables(d.root);
     expect(all.map((t) => t.level)).toEqual([3, 2, 1, 0, 0]);
     const l0 = all[3]!;
@@ -50,10 +64,21 @@ describe('genpt dump', () => {
     expect(l0.used).toBe(512);
     expect(l0.runs).toHaveLength(1);
     const run = l0.runs[0]!;
-    expect(run).toMatchObject({ kind: 'L', firstIndex: 0, lastIndex: 511, va: '0x0', oa: '0x1234401000', entries: 512, sizeLg2: 12, protText: 'rw' });
+    expect(run).toMatchObject({
+      kind: 'L',
+      firstIndex: 0,
+      lastIndex: 511,
+      va: '0x0',
+      oa: '0x1234401000',
+      entries: 512,
+      sizeLg2: 12,
+      protText: 'rw',
+    });
     expect(run.raws).toHaveLength(512);
     // every raw item holds its own OA (x86_64: bits 51:12)
-    run.raws!.forEach((raw, i) => expect(BigInt(raw) & 0xffffffffff000n).toBe(0x1234401000n + BigInt(i) * 4096n));
+    run.raws!.forEach((raw, i) => {
+      expect(BigInt(raw) & 0xffffffffff000n).toBe(0x1234401000n + BigInt(i) * 4096n);
+    });
     const big = all[1]!.runs.find((x) => x.kind === 'L')!;
     expect(big).toMatchObject({ firstIndex: 1, lastIndex: 1, va: '0x40000000', oa: '0x100000000', sizeLg2: 30, protText: 'rw' });
   });

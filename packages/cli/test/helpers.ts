@@ -34,5 +34,21 @@ export function walkArgsFrom(text: string): WalkArgs {
 }
 
 export function walkArgv(a: WalkArgs, image: string, iova: string): string[] {
-  return ['walk', '--format', a.format, '--config', a.config, '--image', image, '--base', a.base, '--root', a.root, '--top-level', a.topLevel, '--iova', iova];
+  return [
+    'walk',
+    '--format',
+    a.format,
+    '--config',
+    a.config,
+    '--image',
+    image,
+    '--base',
+    a.base,
+    '--root',
+    a.root,
+    '--top-level',
+    a.topLevel,
+    '--iova',
+    iova,
+  ];
 }

@@ -60,7 +60,9 @@ describe('genpt dump --html in headless Chromium', () => {
     expect(await dirty.textContent()).toBe('[1] 0x1000-0x1fff → 0x1234402000-0x1234402fff 4K rw dirty');
     expect(await dirty.getAttribute('data-dirty')).toBe('true');
     expect(await page.locator('details.table[data-path="0.0"] li.leaf').count()).toBe(3);
-    expect(await page.locator('details.table[data-path="0.0"] > summary').textContent()).toBe('L0 table @0x10000002000 VA 0x0-0x1fffff 512 x 4K 512 used');
+    expect(await page.locator('details.table[data-path="0.0"] > summary').textContent()).toBe(
+      'L0 table @0x10000002000 VA 0x0-0x1fffff 512 x 4K 512 used',
+    );
 
     const style = (sel: string) =>
       page.$eval(sel, (el) => {

@@ -95,7 +95,7 @@ describe('genpt run', () => {
     expect(checked).toBeGreaterThanOrEqual(56);
   });
 
-  it('names a golden trace\'s config by its golden name; --json with --image/--html keeps stdout JSON', () => {
+  it("names a golden trace's config by its golden name; --json with --image/--html keeps stdout JSON", () => {
     const dir = tempDir('run-files');
     const file = path.join(goldenDir, 'x86_64', 'sext-57--dirty.json');
     const text = genpt(['run', file]);
@@ -103,14 +103,19 @@ describe('genpt run', () => {
     // Traces end with deinit, which leaves no table to write: drop it.
     const trace = JSON.parse(readFileSync(file, 'utf8')) as GoldenTrace;
     const live = writeJson(dir, 'live.json', { ...trace, steps: trace.steps.filter((x) => x.op !== 'deinit') });
-    expect(genpt(['run', file, '--image', path.join(dir, 'gone.bin')])).toMatchObject({ status: 1, stderr: expect.stringContaining('ENODEV') });
+    expect(genpt(['run', file, '--image', path.join(dir, 'gone.bin')])).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('ENODEV'),
+    });
     const image = path.join(dir, 'm.bin');
     const html = path.join(dir, 'm.html');
     const r = genpt(['run', live, '--json', '--image', image, '--html', html]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: 'sext-57/dirty' });
     expect(r.stderr).toMatch(/^image: .*m\.bin, 0x[0-9a-f]+ bytes from PA 0x10000000000; top level 4 table at 0x[0-9a-f]+$/m);
-    expect(r.stderr).toMatch(/^decode with: genpt walk --format x86_64 --config sext-57 --image .*m\.bin --base 0x10000000000 --root 0x[0-9a-f]+ --top-level 4 --iova IOVA$/m);
+    expect(r.stderr).toMatch(
+      /^decode with: genpt walk --format x86_64 --config sext-57 --image .*m\.bin --base 0x10000000000 --root 0x[0-9a-f]+ --top-level 4 --iova IOVA$/m,
+    );
     expect(r.stderr).toMatch(/^html: .*m\.html$/m);
     expect(statSync(image).size % 4096).toBe(0);
     expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/);
@@ -165,8 +170,14 @@ describe('genpt run', () => {
     bad({ format: 'nope', steps: [] }, /EINVAL: unknown format "nope"/);
     bad({ format: 'x86_64', config: { features: ['NOPE'] }, steps: [] }, /EINVAL: script config: unknown feature NOPE for x86_64/);
     writeFileSync(path.join(dir, 'text.json'), 'not json');
-    expect(genpt(['run', path.join(dir, 'text.json')])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^genpt: EINVAL: .*text\.json: not JSON/) });
-    expect(genpt(['run', path.join(dir, 'missing.json')])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^genpt: ENOENT: script .*missing\.json does not exist/) });
+    expect(genpt(['run', path.join(dir, 'text.json')])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^genpt: EINVAL: .*text\.json: not JSON/),
+    });
+    expect(genpt(['run', path.join(dir, 'missing.json')])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^genpt: ENOENT: script .*missing\.json does not exist/),
+    });
     expect(genpt(['run'])).toMatchObject({ status: 2, stderr: expect.stringContaining('EINVAL: run needs one script file') });
     expect(genpt(['run', 'a.json', 'b.json'])).toMatchObject({ status: 2 });
   });

@@ -72,7 +72,9 @@ describe('walk over an image agrees with iova_to_phys', () => {
             expect(w.oa, `${iova.toString(16)}`).toBe(want);
             const leaf = w.levels.at(-1)!.leaf!;
             // the last map over the IOVA set its prot (later maps over it fail)
-            const m = maps.find((x, i) => (runner.records[i]!.result as { err: unknown }).err === 0 && x.iova <= iova && iova < x.iova + x.len);
+            const m = maps.find(
+              (x, i) => (runner.records[i]!.result as { err: unknown }).err === 0 && x.iova <= iova && iova < x.iova + x.len,
+            );
             if (m !== undefined) expect(leaf.prot! & (IOMMU_READ | IOMMU_WRITE), `${iova.toString(16)}`).toBe(m.prot);
             expect(w.levels.length).toBe(c.topLevel - w.levels.at(-1)!.level + 1);
           }
@@ -131,7 +133,11 @@ describe('genpt walk', () => {
     expect(r.status).toBe(0);
     const w = JSON.parse(r.stdout) as { oa: string; levels: Array<{ level: number; kind: string; sizeLg2?: number; protText?: string }> };
     expect(w.oa).toBe('0x401fffff');
-    expect(w.levels.map((l) => [l.level, l.kind])).toEqual([[3, 'table'], [2, 'table'], [1, 'leaf']]);
+    expect(w.levels.map((l) => [l.level, l.kind])).toEqual([
+      [3, 'table'],
+      [2, 'table'],
+      [1, 'leaf'],
+    ]);
     expect(w.levels[2]).toMatchObject({ sizeLg2: 21, protText: 'r-' });
   });
 
@@ -143,7 +149,9 @@ describe('genpt walk', () => {
     expect(miss.stderr).toBe('genpt: ENOENT: translation of 0x400000 faulted at level 1\n');
     const hole = genpt(walkArgv(args, image, '0x800000000000'));
     expect(hole.status).toBe(1);
-    expect(hole.stdout).toMatch(/^fault: ERANGE: IOVA 0x800000000000 is outside what a level 3 top translates \(48 VA bits, sign-extended\)$/m);
+    expect(hole.stdout).toMatch(
+      /^fault: ERANGE: IOVA 0x800000000000 is outside what a level 3 top translates \(48 VA bits, sign-extended\)$/m,
+    );
     // Point the top's first entry at a table beyond the image: P|RW|U|A and an address.
     const bytes = readFileSync(image);
     const rootOff = Number(BigInt(args.root) - BigInt(args.base));

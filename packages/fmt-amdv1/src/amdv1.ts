@@ -78,8 +78,7 @@ export const AMDV1_VARIANT: Readonly<Amdv1Variant> = Object.freeze({
     bit(PT_FEAT_FLUSH_RANGE_NO_GAPS) |
     bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) |
     bit(PT_FEAT_AMDV1_FORCE_COHERENCE),
-  forceEnabledFeatures:
-    bit(PT_FEAT_DYNAMIC_TOP) | bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) | bit(PT_FEAT_AMDV1_FORCE_COHERENCE),
+  forceEnabledFeatures: bit(PT_FEAT_DYNAMIC_TOP) | bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) | bit(PT_FEAT_AMDV1_FORCE_COHERENCE),
   hasHwInfo: true,
 });
 
@@ -204,7 +203,7 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
     const top = Math.min(51, isz + this.numItemsLg2(pts) - 1);
     // bits isz..top, without 512 GiB
     let hi = maskHi(top + 1) & ~maskHi(isz);
-    let lo = maskLo(top + 1) & ~maskLo(isz);
+    const lo = maskLo(top + 1) & ~maskLo(isz);
     hi &= ~(1 << (SZ_512G_LG2 - 32));
     out.set(hi, lo);
   }
@@ -301,7 +300,14 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
       if ((lo & kind) === one) {
         let w = base + ((i + 1) << 1);
         const stop = base + (endIndex << 1);
-        while (w + 6 < stop && ((words[w]! & kind) === one) && ((words[w + 2]! & kind) === one) && ((words[w + 4]! & kind) === one) && ((words[w + 6]! & kind) === one)) w += 8;
+        while (
+          w + 6 < stop &&
+          (words[w]! & kind) === one &&
+          (words[w + 2]! & kind) === one &&
+          (words[w + 4]! & kind) === one &&
+          (words[w + 6]! & kind) === one
+        )
+          w += 8;
         while (w < stop && (words[w]! & kind) === one) w += 2;
         // w is the first item past the run of single leaves; step back onto its last one
         i = ((w - base) >>> 1) - 1;

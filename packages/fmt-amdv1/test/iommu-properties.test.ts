@@ -3,7 +3,13 @@
  * sequences against an interval model, every op given bad input, and
  * allocation failure at every allocation of a map.
  */
-import { describeCallbackReentry, describeCheckedBuild, describeIommuPtAllocFailure, describeIommuPtBadInput, describeIommuPtModel } from '@genpt/kunit-port';
+import {
+  describeCallbackReentry,
+  describeCheckedBuild,
+  describeIommuPtAllocFailure,
+  describeIommuPtBadInput,
+  describeIommuPtModel,
+} from '@genpt/kunit-port';
 import { AMDV1_KUNIT_FMT_FEATURES, amdv1, amdv1KunitFmtCfgs } from '../dist/index.js';
 
 const kf = { format: amdv1, cfgs: amdv1KunitFmtCfgs, fmtFeatures: AMDV1_KUNIT_FMT_FEATURES };

@@ -40,8 +40,7 @@ export const RISCVPT_N_HI = 1 << 31;
 export const RISCVPT_PPN64_64K_SZ = 1 << 13;
 
 /** The bits attrFromEntry keeps: permissions and the flags set_prot writes. */
-export const RISCVPT_ATTR_BITS =
-  RISCVPT_R | RISCVPT_W | RISCVPT_X | RISCVPT_U | RISCVPT_G | RISCVPT_A | RISCVPT_D;
+export const RISCVPT_ATTR_BITS = RISCVPT_R | RISCVPT_W | RISCVPT_X | RISCVPT_U | RISCVPT_G | RISCVPT_A | RISCVPT_D;
 
 /** log2 of the items in a Svnapot 64 KiB leaf (16 × 4 KiB). */
 export const RISCVPT_NAPOT_64K_CONTIG_LG2 = 4;

@@ -103,7 +103,7 @@ describe('entries as the kernel writes them', () => {
     pts.index = 7;
     riscv64.loadEntryRaw(pts);
     expect(riscv64.installTable(pts, pa, new PtWriteAttrs())).toBe(true);
-    expect(item(7)).toBe((BigInt(pa) >> 12n) << 10n | 1n);
+    expect(item(7)).toBe(((BigInt(pa) >> 12n) << 10n) | 1n);
     expect(riscv64.loadEntryRaw(pts)).toBe(PT_ENTRY_TABLE);
     expect(riscv64.tablePa(pts)).toBe(pa);
     // a second install over a stale entry loses the race

@@ -52,10 +52,7 @@ export class VtdssFormat extends PtFormatDefaults<VtdssCfg, VtdssHwInfo> {
   /** SSPTPTR holds a 4 KiB aligned address (its width is the HAW). */
   readonly topPhysMask = 0xfffffffffffff000n;
   readonly supportedFeatures =
-    bit(PT_FEAT_FLUSH_RANGE) |
-    bit(PT_FEAT_VTDSS_FORCE_COHERENCE) |
-    bit(PT_FEAT_VTDSS_FORCE_WRITEABLE) |
-    bit(PT_FEAT_DMA_INCOHERENT);
+    bit(PT_FEAT_FLUSH_RANGE) | bit(PT_FEAT_VTDSS_FORCE_COHERENCE) | bit(PT_FEAT_VTDSS_FORCE_WRITEABLE) | bit(PT_FEAT_DMA_INCOHERENT);
   override readonly featureNames = ['VTDSS_FORCE_COHERENCE', 'VTDSS_FORCE_WRITEABLE'] as const;
   override readonly hasWriteDirty = true;
   override readonly hasMakeWriteDirty = true;

@@ -3,7 +3,13 @@
  * sequences against an interval model, every op given bad input, and
  * allocation failure at every allocation of a map.
  */
-import { describeCallbackReentry, describeCheckedBuild, describeIommuPtAllocFailure, describeIommuPtBadInput, describeIommuPtModel } from '@genpt/kunit-port';
+import {
+  describeCallbackReentry,
+  describeCheckedBuild,
+  describeIommuPtAllocFailure,
+  describeIommuPtBadInput,
+  describeIommuPtModel,
+} from '@genpt/kunit-port';
 import { VTDSS_KUNIT_FMT_FEATURES, vtdss, vtdssKunitFmtCfgs } from '../dist/index.js';
 
 const kf = { format: vtdss, cfgs: vtdssKunitFmtCfgs, fmtFeatures: VTDSS_KUNIT_FMT_FEATURES };

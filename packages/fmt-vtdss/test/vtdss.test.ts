@@ -22,12 +22,7 @@ import {
 } from '@genpt/pt-core';
 import { dumpTable, PtIommu, type IommuDevice } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
-import {
-  PT_FEAT_VTDSS_FORCE_COHERENCE,
-  PT_FEAT_VTDSS_FORCE_WRITEABLE,
-  vtdss,
-  type VtdssCfg,
-} from '../dist/index.js';
+import { PT_FEAT_VTDSS_FORCE_COHERENCE, PT_FEAT_VTDSS_FORCE_WRITEABLE, vtdss, type VtdssCfg } from '../dist/index.js';
 
 const RW = IOMMU_READ | IOMMU_WRITE;
 

@@ -141,10 +141,7 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
   }
 
   attrFromEntry(pts: PtState, attrs: PtWriteAttrs): void {
-    attrs.set(
-      pts.entryHi & X86_64_FMT_XD_HI,
-      pts.entryLo & (X86_64_FMT_RW | X86_64_FMT_U | X86_64_FMT_A | X86_64_FMT_D),
-    );
+    attrs.set(pts.entryHi & X86_64_FMT_XD_HI, pts.entryLo & (X86_64_FMT_RW | X86_64_FMT_U | X86_64_FMT_A | X86_64_FMT_D));
   }
 
   override maxSwBit(_common: PtCommon): number {

@@ -83,13 +83,7 @@ export function iommuIotlbGatherAddRange(g: IommuIotlbGather, iovaHi: number, io
  * iommu_iotlb_gather_is_disjoint(): the gather holds a range and
  * [iova, iova + size - 1] neither overlaps nor touches it.
  */
-export function iommuIotlbGatherIsDisjoint(
-  g: IommuIotlbGather,
-  iovaHi: number,
-  iovaLo: number,
-  sizeHi: number,
-  sizeLo: number,
-): boolean {
+export function iommuIotlbGatherIsDisjoint(g: IommuIotlbGather, iovaHi: number, iovaLo: number, sizeHi: number, sizeLo: number): boolean {
   if ((g.endHi | g.endLo) === 0) return false;
   // end + 1 = iova + size; gather end + 1
   const e1Lo = u64AddLo(iovaHi, iovaLo, sizeHi, sizeLo);

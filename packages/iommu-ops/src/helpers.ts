@@ -18,12 +18,7 @@ import {
   type PtState,
   type TableMemory,
 } from '@genpt/pt-core';
-import {
-  iommuIotlbGatherAddRange,
-  iommuIotlbGatherInit,
-  iommuIotlbGatherIsDisjoint,
-  type IommuIotlbGather,
-} from './gather.js';
+import { iommuIotlbGatherAddRange, iommuIotlbGatherInit, iommuIotlbGatherIsDisjoint, type IommuIotlbGather } from './gather.js';
 import type { IommuDomain } from './domain.js';
 import type { PtIommu } from './pt-iommu.js';
 
@@ -31,14 +26,7 @@ import type { PtIommu } from './pt-iommu.js';
  * make_range_no_check(): [iova, iova + len - 1] on the current top.
  * len 0 is EINVAL; a range wrapping past 2^64 is EOVERFLOW.
  */
-export function makeRangeNoCheck(
-  common: PtCommon,
-  range: PtRange,
-  iovaHi: number,
-  iovaLo: number,
-  lenHi: number,
-  lenLo: number,
-): number {
+export function makeRangeNoCheck(common: PtCommon, range: PtRange, iovaHi: number, iovaLo: number, lenHi: number, lenLo: number): number {
   if ((lenHi | lenLo) === 0) return -Errno.EINVAL;
   // last = iova + (len - 1)
   const l1Lo = u64DecLo(lenHi, lenLo);
@@ -125,7 +113,7 @@ export function tableAllocChild(t: PtIommu, parentPts: PtState, mode: number): n
  */
 export function iommuIotlbSync(domain: IommuDomain, g: IommuIotlbGather): void {
   const sync = domain.ops.iotlbSync;
-  const ordered = (g.startHi >>> 0) < (g.endHi >>> 0) || (g.startHi === g.endHi && (g.startLo >>> 0) < (g.endLo >>> 0));
+  const ordered = g.startHi >>> 0 < g.endHi >>> 0 || (g.startHi === g.endHi && g.startLo >>> 0 < g.endLo >>> 0);
   if (sync !== undefined && ordered) sync.call(domain.ops, domain, g);
   iommuIotlbGatherInit(g);
 }

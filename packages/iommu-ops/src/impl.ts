@@ -4,7 +4,8 @@
  * primitives and this package's ops, each copied per slot at build time),
  * bound once and cached for the format object's lifetime.
  */
-import { ptFormatSlot, ptIterSlots, validateFormat, type AnyPtFormat } from '@genpt/pt-core';
+import { validateFormat, type AnyPtFormat } from '@genpt/pt-core';
+import { ptFormatSlot, ptIterSlots } from '@genpt/pt-core/internal';
 import type { PtOpWalks } from './ops/index.js';
 import { ptOpsSlots } from './slots.js';
 

@@ -10,7 +10,6 @@ import {
   PT_FEAT_FULL_VA,
   PT_FEAT_SIGN_EXTEND,
   PtCommon,
-  ptWarned,
   PtError,
   PtRange,
   PtState,
@@ -28,16 +27,10 @@ import {
   type AnyPtFormat,
   type FormatCfg,
   type FormatHwInfo,
-  type U64,
 } from '@genpt/pt-core';
-import {
-  IOMMU_DOMAIN_PAGING,
-  IommuDomain,
-  type IommuDevice,
-  type IommuDomainOps,
-  type PtIommuDriverOps,
-} from './domain.js';
-import { IommuIotlbGather } from './gather.js';
+import { ptWarned } from '@genpt/pt-core/internal';
+import { IOMMU_DOMAIN_PAGING, IommuDomain, type IommuDevice, type IommuDomainOps, type PtIommuDriverOps } from './domain.js';
+import type { IommuIotlbGather } from './gather.js';
 import { ALLOC_NORMAL, putPagesList, stopIncoherentList, tableAllocTop } from './helpers.js';
 import { iommuPtImpl } from './impl.js';
 import { PT_OP_BUSY, PT_OP_DEAD, PT_OP_IDLE } from './op-state.js';
@@ -83,10 +76,10 @@ function defaultDomainOps(mem: TableMemory): IommuDomainOps {
 }
 
 /** The methods of every registered op (ops/index.ts), installed below. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// biome-ignore lint/correctness/noUnusedVariables: the merged declaration must repeat the class's type parameters
 export interface PtIommu<F extends AnyPtFormat = AnyPtFormat> extends PtOpMethods {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the ops' methods are typed by the interface above and installed on the prototype below
 export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   readonly fmt: F;
   readonly common: PtCommon;
@@ -149,10 +142,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     if (common.featDynamicTop && (d.changeTop === undefined || d.getTopLock === undefined)) {
       return -Errno.EINVAL;
     }
-    if (
-      common.feature(PT_FEAT_SIGN_EXTEND) &&
-      (common.feature(PT_FEAT_FULL_VA) || common.featDynamicTop)
-    ) {
+    if (common.feature(PT_FEAT_SIGN_EXTEND) && (common.feature(PT_FEAT_FULL_VA) || common.featDynamicTop)) {
       return -Errno.EINVAL;
     }
     if (common.featDmaIncoherent && this.iommuDevice === undefined) return -Errno.EINVAL;
@@ -209,9 +199,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     d.pgsizeBitmapLo = info.lo;
     d.isIommupt = true;
     // With DYNAMIC_TOP the aperture is what the table can grow to.
-    const range = common.featDynamicTop
-      ? ptTopRangeOf(new PtRange(common), 0, this.fmt.maxTopLevel)
-      : ptTopRange(common);
+    const range = common.featDynamicTop ? ptTopRangeOf(new PtRange(common), 0, this.fmt.maxTopLevel) : ptTopRange(common);
     d.geometry = {
       apertureStart: u64Value(range.vaHi, range.vaLo),
       apertureEnd: u64Value(range.lastHi, range.lastLo),

@@ -61,7 +61,16 @@ describe('ops slots', () => {
 
   it('put every registered op method on PtIommu', () => {
     const t = PtIommu.init(toy, cfg39);
-    for (const m of ['mapRange', 'mapPages', 'unmapRange', 'unmapPages', 'iovaToPhys', 'iovaToPhysWords', 'readAndClearDirty', 'setDirty']) {
+    for (const m of [
+      'mapRange',
+      'mapPages',
+      'unmapRange',
+      'unmapPages',
+      'iovaToPhys',
+      'iovaToPhysWords',
+      'readAndClearDirty',
+      'setDirty',
+    ]) {
       expect(typeof (t as unknown as Record<string, unknown>)[m], m).toBe('function');
     }
     t.mapRange(0x1000, 0x5000, 0x1000, 3);

@@ -74,6 +74,7 @@ export function spans(lists: ReadonlyArray<IntervalList<IntervalNode>>, first: b
   let cur = first;
   let i = 0;
   while (i < used.length) {
+    // biome-ignore lint/complexity/useMathMinMax: bigints
     const s = used[i]!.start > cur ? used[i]!.start : cur;
     if (s > cur) out.push({ isHole: true, start: cur, last: s - 1n });
     let end = used[i]!.last;

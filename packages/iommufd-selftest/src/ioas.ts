@@ -94,7 +94,8 @@ export function ioasMapFile(
   if (len === 0n) fail('EINVAL', 'length 0');
   if (lastOfBig(BigInt(start), len) === undefined) fail('EOVERFLOW', 'start + length');
   const writable = (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0;
-  const { pages, startByte } = file instanceof DmaBuf ? IoptPages.dmabuf(file, start, len, writable) : IoptPages.file(file, start, len, writable);
+  const { pages, startByte } =
+    file instanceof DmaBuf ? IoptPages.dmabuf(file, start, len, writable) : IoptPages.file(file, start, len, writable);
   return mapCommon(ioas, { pages, startByte, length: Number(len) }, len, flags, at);
 }
 

@@ -10,7 +10,7 @@ import { IommufdDevice, MockDev, SelftestDevice } from './device.js';
 import { DmaBuf } from './dmabuf.js';
 import { readAndClearDirtyData, setDirtyTracking, testDirty, UserIovaBitmap } from './dirty.js';
 import { fail } from './errors.js';
-import { HwptPaging, type HwptUserData } from './hwpt.js';
+import type { HwptPaging, HwptUserData } from './hwpt.js';
 import {
   IommufdIoas,
   ioasAllowIovas,
@@ -178,7 +178,14 @@ export class IommufdCtx {
   }
 
   /** IOMMU_IOAS_MAP_FILE: a memfd, or a dma-buf from testDmabufGet(). */
-  ioasMapFile(ioasId: number, flags: number, file: MemFile | DmaBuf, start: number, length: number | bigint, iova: number | bigint = 0): bigint {
+  ioasMapFile(
+    ioasId: number,
+    flags: number,
+    file: MemFile | DmaBuf,
+    start: number,
+    length: number | bigint,
+    iova: number | bigint = 0,
+  ): bigint {
     this.live();
     return ioasMapFile(() => this.ioas(ioasId), file, flags, start, length, iova);
   }
@@ -192,7 +199,14 @@ export class IommufdCtx {
   /** IOMMU_IOAS_COPY: returns the destination IOVA. */
   ioasCopy(cmd: IoasCopyCmd): bigint {
     this.live();
-    return ioasCopy(() => this.ioas(cmd.srcIoasId), () => this.ioas(cmd.dstIoasId), cmd.flags, cmd.srcIova, cmd.length, cmd.dstIova ?? 0);
+    return ioasCopy(
+      () => this.ioas(cmd.srcIoasId),
+      () => this.ioas(cmd.dstIoasId),
+      cmd.flags,
+      cmd.srcIova,
+      cmd.length,
+      cmd.dstIova ?? 0,
+    );
   }
 
   /** IOMMU_IOAS_IOVA_RANGES (cmd is updated even when it fails EMSGSIZE). */

@@ -79,9 +79,7 @@ export class IoPagetable {
     const first = PAGE;
     const lastAllowed = ULONG_MAX - PAGE;
     const allowedSpans =
-      this.allowed.size === 0
-        ? [{ isHole: false, start: first, last: lastAllowed }]
-        : spans([this.allowed], first, lastAllowed);
+      this.allowed.size === 0 ? [{ isHole: false, start: first, last: lastAllowed }] : spans([this.allowed], first, lastAllowed);
     for (const a of allowedSpans) {
       if (a.isHole || IoPagetable.fit(a.start, a.last, length, align, pageOffset) === undefined) continue;
       for (const h of spans([this.reserved, this.areas], a.start, a.last)) {
@@ -141,7 +139,9 @@ export class IoPagetable {
       for (const a of made) this.areas.remove(a);
       throw err;
     }
-    made.forEach((a, i) => (a.pages = list[i]!.pages));
+    made.forEach((a, i) => {
+      a.pages = list[i]!.pages;
+    });
     return iova;
   }
 

@@ -5,15 +5,7 @@
  * dirty tracking ops when allocated for it.
  */
 import { TableMemory, u64OfBig, type U64 } from '@genpt/pt-core';
-import {
-  IommuDirtyBitmap,
-  IommuIotlbGather,
-  PtIommu,
-  iommuIotlbSync,
-  iommuMap,
-  iommuUnmap,
-  type IovaBitmap,
-} from '@genpt/iommu-ops';
+import { IommuDirtyBitmap, type IommuIotlbGather, PtIommu, iommuIotlbSync, iommuMap, iommuUnmap, type IovaBitmap } from '@genpt/iommu-ops';
 import { fail } from './errors.js';
 import { iommuMock } from './mock-format.js';
 import {

@@ -14,9 +14,9 @@ import type { MockDomain } from './mock-domain.js';
 import { PAGE_SIZE } from './uapi.js';
 
 export type PagesSource =
-  | { type: 'user'; mm: Mm; /** page-aligned user VA of index 0 */ uptr: number }
-  | { type: 'file'; file: MemFile; /** file byte offset of index 0 */ start: number }
-  | { type: 'dmabuf'; dmabuf: DmaBuf; /** buffer byte offset of index 0 */ start: number };
+  | { type: 'user'; mm: Mm /** page-aligned user VA of index 0 */; uptr: number }
+  | { type: 'file'; file: MemFile /** file byte offset of index 0 */; start: number }
+  | { type: 'dmabuf'; dmabuf: DmaBuf /** buffer byte offset of index 0 */; start: number };
 
 interface Pinned {
   pfn: number;
@@ -150,7 +150,11 @@ export class IoptPages {
       for (const [, pfns] of fresh) for (const pfn of pfns) this.physOf().unpin(pfn);
       throw e;
     }
-    for (const [first, pfns] of fresh) pfns.forEach((pfn, k) => this.pinned.set(first + k, { pfn, holders: 0 }));
+    for (const [first, pfns] of fresh) {
+      pfns.forEach((pfn, k) => {
+        this.pinned.set(first + k, { pfn, holders: 0 });
+      });
+    }
     const out: number[] = [];
     for (let i = start; i <= last; i++) {
       const p = this.pinned.get(i)!;

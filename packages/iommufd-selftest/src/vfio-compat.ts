@@ -101,6 +101,7 @@ function pageSizes(ioas: IommufdIoas): bigint {
   for (const d of ioas.iopt.domains) bitmap &= d.pgsizeBitmap;
   const page = BigInt(PAGE_SIZE);
   if (bitmap & (page - 1n)) bitmap = (bitmap & ~(page - 1n)) | page;
+  // biome-ignore lint/complexity/useMathMinMax: bigints
   return bitmap > ioas.iopt.iovaAlignment ? bitmap : ioas.iopt.iovaAlignment;
 }
 

@@ -1,6 +1,14 @@
 /** The kernel's own traces of the mock format, replayed bit for bit. */
 import path from 'node:path';
-import { describeGoldenReplay, findGoldenFiles, goldenDir, goldenFormats, loadGoldenTrace, replayTrace, summarize } from '@genpt/kunit-port';
+import {
+  describeGoldenReplay,
+  findGoldenFiles,
+  goldenDir,
+  goldenFormats,
+  loadGoldenTrace,
+  replayTrace,
+  summarize,
+} from '@genpt/kunit-port';
 import { describe, expect, it } from 'vitest';
 import { iommuMock } from '../dist/index.js';
 

@@ -127,7 +127,13 @@ export function testIoctlIoasMapId(self: SelfBase, ioasId: number, buffer: numbe
   return self.fd.ioasMap(ioasId, RW, buffer, length);
 }
 
-export function testIoctlIoasMapFixedId(self: SelfBase, ioasId: number, buffer: number, length: number | bigint, iova: number | bigint): void {
+export function testIoctlIoasMapFixedId(
+  self: SelfBase,
+  ioasId: number,
+  buffer: number,
+  length: number | bigint,
+  iova: number | bigint,
+): void {
   expect(self.fd.ioasMap(ioasId, IOMMU_IOAS_MAP_FIXED_IOVA | RW, buffer, length, iova)).toBe(BigInt(iova));
 }
 
@@ -238,7 +244,14 @@ export function testCmdGetHwInfo(
   return { capabilities: cmd.outCapabilities!, maxPasid: cmd.outMaxPasidLog2! };
 }
 
-export function testErrGetHwInfo(self: SelfBase, code: IommufdErrnoName, devId: number, dataType: number, data: Uint8Array | null, dataLen: number): void {
+export function testErrGetHwInfo(
+  self: SelfBase,
+  code: IommufdErrnoName,
+  devId: number,
+  dataType: number,
+  data: Uint8Array | null,
+  dataLen: number,
+): void {
   expectErrno(code, () => testCmdGetHwInfo(self, devId, dataType, data, dataLen));
 }
 

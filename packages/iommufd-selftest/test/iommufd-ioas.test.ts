@@ -273,7 +273,14 @@ TEST_F('copy_area', (self) => {
   const flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE;
   mapFixed(self, self.proc.buffer, PAGE_SIZE, self.baseIova);
   // Copy inside a single IOAS
-  self.fd.ioasCopy({ flags, dstIoasId: self.ioasId, srcIoasId: self.ioasId, length: PAGE_SIZE, srcIova: self.baseIova, dstIova: self.baseIova + PAGE_SIZE });
+  self.fd.ioasCopy({
+    flags,
+    dstIoasId: self.ioasId,
+    srcIoasId: self.ioasId,
+    length: PAGE_SIZE,
+    srcIova: self.baseIova,
+    dstIova: self.baseIova + PAGE_SIZE,
+  });
   // Copy between IOAS's
   const dstIoasId = testIoctlIoasAlloc(self);
   self.fd.ioasCopy({ flags, dstIoasId, srcIoasId: self.ioasId, length: PAGE_SIZE, srcIova: self.baseIova, dstIova: 0 });

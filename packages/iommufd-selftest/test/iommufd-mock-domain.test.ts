@@ -206,7 +206,14 @@ TEST_F('user_copy', (self, variant) => {
   let srcIova = mapSrc(ioasId);
   const accessId = testCmdCreateAccess(self, ioasId, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
   self.fd.testAccessPages(accessId, srcIova, BUFFER_SIZE, buf);
-  self.fd.ioasCopy({ flags: copyFlags, srcIoasId: ioasId, dstIoasId: self.ioasId, dstIova: MOCK_APERTURE_START, length: BUFFER_SIZE, srcIova });
+  self.fd.ioasCopy({
+    flags: copyFlags,
+    srcIoasId: ioasId,
+    dstIoasId: self.ioasId,
+    dstIova: MOCK_APERTURE_START,
+    length: BUFFER_SIZE,
+    srcIova,
+  });
   checkMockIova(self, buf, MOCK_APERTURE_START, BUFFER_SIZE);
 
   // Now replace the ioas with a new one
@@ -220,7 +227,14 @@ TEST_F('user_copy', (self, variant) => {
 
   // Then run the same test again with the new ioas
   const accessPagesId = self.fd.testAccessPages(accessId, srcIova, BUFFER_SIZE, buf);
-  self.fd.ioasCopy({ flags: copyFlags, srcIoasId: newIoasId, dstIoasId: self.ioasId, dstIova: MOCK_APERTURE_START, length: BUFFER_SIZE, srcIova });
+  self.fd.ioasCopy({
+    flags: copyFlags,
+    srcIoasId: newIoasId,
+    dstIoasId: self.ioasId,
+    dstIova: MOCK_APERTURE_START,
+    length: BUFFER_SIZE,
+    srcIova,
+  });
   checkMockIova(self, buf, MOCK_APERTURE_START, BUFFER_SIZE);
 
   testCmdDestroyAccessPages(self, accessId, accessPagesId);

@@ -42,9 +42,7 @@ describe('amdv1_mock', () => {
     expect([dyn.common.topLevel, dyn.common.maxVaszLg2, dyn.featureNames()]).toEqual([2, 38, []]);
     dyn.deinit();
     // FLUSH_RANGE is simply unsupported.
-    expect(() => PtIommu.init(iommuMock, { ...selftestCfg, features: 1 << 4 })).toThrow(
-      expect.objectContaining({ code: 'EOPNOTSUPP' }),
-    );
+    expect(() => PtIommu.init(iommuMock, { ...selftestCfg, features: 1 << 4 })).toThrow(expect.objectContaining({ code: 'EOPNOTSUPP' }));
   });
 
   it('puts OA bit 11 in entry bit 12: a 4 KiB page is a two-item contiguous entry', () => {

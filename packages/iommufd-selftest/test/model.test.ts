@@ -151,7 +151,9 @@ describe('mock domains in an IOAS', () => {
     fd.ioasMap(ioas, IOMMU_IOAS_MAP_FIXED_IOVA | RW, proc.buffer, BUFFER_SIZE, MOCK_APERTURE_START);
     const plain = ids[0]!.hwptId;
     expectErrno('EOPNOTSUPP', () => fd.hwptSetDirtyTracking(plain, 1));
-    expectErrno('EOPNOTSUPP', () => fd.hwptGetDirtyBitmap({ hwptId: plain, flags: 0, iova: MOCK_APERTURE_START, length: BUFFER_SIZE, pageSize: 2048, data: bitmap }));
+    expectErrno('EOPNOTSUPP', () =>
+      fd.hwptGetDirtyBitmap({ hwptId: plain, flags: 0, iova: MOCK_APERTURE_START, length: BUFFER_SIZE, pageSize: 2048, data: bitmap }),
+    );
     expectErrno('EINVAL', () => fd.testDirty(plain, MOCK_APERTURE_START, BUFFER_SIZE, 2048, bitmap));
     const dirty = fd.hwptAlloc({ devId: ids[0]!.idevId, ptId: ioas, flags: IOMMU_HWPT_ALLOC_DIRTY_TRACKING });
     // Tracking is off: the test op refuses.
@@ -161,7 +163,15 @@ describe('mock domains in an IOAS', () => {
     expectErrno('EINVAL', () => fd.testDirty(dirty, MOCK_APERTURE_START, 0, 2048, bitmap));
     expectErrno('EINVAL', () => fd.testDirty(dirty, MOCK_APERTURE_START, BUFFER_SIZE, 2048, 0));
     const get = (over: object) => () =>
-      fd.hwptGetDirtyBitmap({ hwptId: dirty, flags: 0, iova: MOCK_APERTURE_START, length: BUFFER_SIZE, pageSize: 2048, data: bitmap, ...over });
+      fd.hwptGetDirtyBitmap({
+        hwptId: dirty,
+        flags: 0,
+        iova: MOCK_APERTURE_START,
+        length: BUFFER_SIZE,
+        pageSize: 2048,
+        data: bitmap,
+        ...over,
+      });
     expectErrno('EINVAL', get({ iova: MOCK_APERTURE_START + 1024 }));
     expectErrno('EINVAL', get({ pageSize: 0 }));
     expectErrno('EINVAL', get({ pageSize: 8192, iova: MOCK_APERTURE_START + 4096 }));
@@ -239,7 +249,12 @@ describe('bad input to the ioctls fails with the kernel errno and changes nothin
     expectErrno('EINVAL', () => fd.ioasCopy({ flags: RW, srcIoasId: ioas, dstIoasId: ioas, srcIova: 0, length: 0 }));
     expectErrno('ENOENT', () => fd.ioasCopy({ flags: RW, srcIoasId: 999, dstIoasId: ioas, srcIova: 0, length: 1 }));
     expectErrno('EINVAL', () => fd.ioasAllowIovas(ioas, [{ start: 10, last: 10 }]));
-    expectErrno('EINVAL', () => fd.ioasAllowIovas(ioas, [{ start: 0, last: 10 }, { start: 5, last: 20 }]));
+    expectErrno('EINVAL', () =>
+      fd.ioasAllowIovas(ioas, [
+        { start: 0, last: 10 },
+        { start: 5, last: 20 },
+      ]),
+    );
     expectErrno('EOPNOTSUPP', () => fd.option({ optionId: 7, op: 0, objectId: ioas, val64: 0 }));
     expectErrno('EOPNOTSUPP', () => fd.option({ optionId: 1, op: 5, objectId: ioas, val64: 0 }));
     expectErrno('ENOENT', () => fd.option({ optionId: 1, op: 1, objectId: 999, val64: 0 }));

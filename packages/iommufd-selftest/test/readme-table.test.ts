@@ -28,6 +28,11 @@ it('README table matches the ported TEST_Fs', () => {
     const src = readFileSync(path.join(dir, 'test', file), 'utf8');
     const ported = new Set([...src.matchAll(/^TEST_F\(\s*'(\w+)'/gm)].map((m) => m[1]!));
     const mine = rows.filter((r) => r.fixture === fixture);
-    expect(mine.filter((r) => r.ported).map((r) => r.test).sort()).toEqual([...ported].sort());
+    expect(
+      mine
+        .filter((r) => r.ported)
+        .map((r) => r.test)
+        .sort(),
+    ).toEqual([...ported].sort());
   }
 });

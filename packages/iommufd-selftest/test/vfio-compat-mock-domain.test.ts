@@ -156,7 +156,11 @@ function shuffle(array: number[], rand: () => number): void {
 TEST_F('map', (self) => {
   const { buffer } = self.proc;
   const mapCmd = { flags: VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, vaddr: buffer, size: BUFFER_SIZE, iova: MOCK_APERTURE_START };
-  const unmapCmd: { flags: number; iova: number | bigint; size: number | bigint } = { flags: 0, size: BUFFER_SIZE, iova: MOCK_APERTURE_START };
+  const unmapCmd: { flags: number; iova: number | bigint; size: number | bigint } = {
+    flags: 0,
+    size: BUFFER_SIZE,
+    iova: MOCK_APERTURE_START,
+  };
   const pagesIova: number[] = [];
 
   // Simple map/unmap

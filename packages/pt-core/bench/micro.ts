@@ -8,17 +8,7 @@
  */
 import { do_not_optimize, measure } from 'mitata';
 import os from 'node:os';
-import {
-  ffs64,
-  fls64,
-  ptComputeBestPgsize,
-  TableMemory,
-  u64AddHi,
-  u64AddLo,
-  U64Pair,
-  u64ShrLo,
-  u64Split,
-} from '../src/index.js';
+import { ffs64, fls64, ptComputeBestPgsize, TableMemory, u64AddHi, u64AddLo, U64Pair, u64ShrLo, u64Split } from '../src/index.js';
 
 const N = 512;
 const M64 = (1n << 64n) - 1n;

@@ -28,7 +28,7 @@ export class PtCheckError extends Error {
 /** The default of `checked` for new tables: GENPT_CHECKED=1 in the environment. */
 export function ptCheckedDefault(): boolean {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
-  return g.process?.env?.['GENPT_CHECKED'] === '1';
+  return g.process?.env?.GENPT_CHECKED === '1';
 }
 
 /**
@@ -36,8 +36,7 @@ export function ptCheckedDefault(): boolean {
  * starts at the caller of `from` (default: of this function), so its first
  * frame is the code that broke the invariant.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export function ptCheckFailed(check: string, detail?: string, from: Function = ptCheckFailed): never {
+export function ptCheckFailed(check: string, detail?: string, from: (...args: never[]) => unknown = ptCheckFailed): never {
   const e = new PtCheckError(check, detail);
   Error.captureStackTrace?.(e, from);
   throw e;

@@ -20,4 +20,4 @@ const dispatchFormat: PtEntryFormat = {
 const shared = ptEntryOps(dispatchFormat);
 
 export const { ptLoadEntry, ptIterLoad, ptNextEntry, ptLoadSingleEntry, ptWalkToEntry, ptEntryOaLg2sz, ptEntryOaExact } = shared;
-export { ptEntryOps, type PtEntryFormat, type PtEntryOps } from './iter/entry-ops.js';
+export type { PtEntryOps } from './iter/entry-ops.js';

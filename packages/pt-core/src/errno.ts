@@ -32,9 +32,7 @@ export const Errno = {
 
 export type ErrnoName = keyof typeof Errno;
 
-const namesByNumber = new Map<number, ErrnoName>(
-  (Object.keys(Errno) as ErrnoName[]).map((k) => [Errno[k], k]),
-);
+const namesByNumber = new Map<number, ErrnoName>((Object.keys(Errno) as ErrnoName[]).map((k) => [Errno[k], k]));
 
 /** Name of a positive or negative errno number, e.g. -22 -> "EINVAL". */
 export function errnoName(errno: number): ErrnoName {

@@ -15,9 +15,7 @@ import type { PtRange } from './range.js';
 import type { PtState } from './state.js';
 import { bitHi, bitLo, maskHi, maskLo, U64Pair, u64AddHiOfSum, u64AddLoSum, u64Hex, u64ShlHi, u64ShlLo } from './u64.js';
 
-export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
-  implements PtFormat<Cfg, HwInfo>
-{
+export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown> implements PtFormat<Cfg, HwInfo> {
   abstract readonly name: string;
   readonly itemWordSize: number = 8;
   abstract readonly maxVaAddressLg2: number;
@@ -191,10 +189,18 @@ export function ptCheckInstallLeafArgs(pts: PtState, oaHi: number, oaLo: number,
   }
   if (fmt.possibleSizes !== PtFormatDefaults.prototype.possibleSizes) {
     if (isz > oaszLg2 || oaszLg2 > isz + fmt.numItemsLg2(pts)) {
-      ptCheckFailed('pt_check_install_leaf_args: isz_lg2 > oasz_lg2 || oasz_lg2 > isz_lg2 + pt_num_items_lg2(pts)', where, ptCheckInstallLeafArgs);
+      ptCheckFailed(
+        'pt_check_install_leaf_args: isz_lg2 > oasz_lg2 || oasz_lg2 > isz_lg2 + pt_num_items_lg2(pts)',
+        where,
+        ptCheckInstallLeafArgs,
+      );
     }
   } else if (oaszLg2 !== isz && oaszLg2 !== isz + fmt.contigCountLg2(pts)) {
-    ptCheckFailed('pt_check_install_leaf_args: oasz_lg2 != isz_lg2 && oasz_lg2 != isz_lg2 + pt_contig_count_lg2(pts)', where, ptCheckInstallLeafArgs);
+    ptCheckFailed(
+      'pt_check_install_leaf_args: oasz_lg2 != isz_lg2 && oasz_lg2 != isz_lg2 + pt_contig_count_lg2(pts)',
+      where,
+      ptCheckInstallLeafArgs,
+    );
   }
   if (log2Mod32(pts.index, oaszLg2 - isz) !== 0) {
     ptCheckFailed('pt_check_install_leaf_args: oalog2_mod(pts->index, oasz_lg2 - isz_lg2)', where, ptCheckInstallLeafArgs);

@@ -150,7 +150,8 @@ export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
 }
 
 /** A format with any config and hw_info type, for code that does not care. */
-export type AnyPtFormat = PtFormat<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any config and hw_info, for code that takes every format
+export type AnyPtFormat = PtFormat<any, any>;
 
 /** The config type of a format. */
 export type FormatCfg<F> = F extends PtFormat<infer C, unknown> ? C : never;

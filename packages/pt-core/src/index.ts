@@ -4,7 +4,7 @@
  * format in it.
  */
 export * from './errno.js';
-export * from './check.js';
+export { PtCheckError, ptCheckFailed } from './check.js';
 export * from './u64.js';
 export * from './u64-big.js';
 export * from './interval-map.js';
@@ -21,6 +21,4 @@ export * from './range.js';
 export * from './state.js';
 export * from './entry.js';
 export * from './walk.js';
-export * from './pgsize.js';
-export * from './slots.js';
-export * from './slot-index.js';
+export { ptComputeBestPgsize, ptDefaultPgszLg2ToLevel, ptPgszCount } from './pgsize.js';

@@ -74,7 +74,10 @@ export class IntervalMap {
     const i = this.firstEndingAtOrAfter(start);
     const next = this.ranges[i];
     if (next !== undefined && next.start <= last) {
-      throw new PtError('EADDRINUSE', `[0x${start.toString(16)}, 0x${last.toString(16)}] overlaps [0x${next.start.toString(16)}, 0x${next.last.toString(16)}]`);
+      throw new PtError(
+        'EADDRINUSE',
+        `[0x${start.toString(16)}, 0x${last.toString(16)}] overlaps [0x${next.start.toString(16)}, 0x${next.last.toString(16)}]`,
+      );
     }
     const r: IntervalMapRange = { start, last, oa, prot };
     this.ranges.splice(i, 0, r);
@@ -105,7 +108,8 @@ export class IntervalMap {
   /** Remove one stored range whole (mtree_erase()); ENOENT if it is not in the map. */
   remove(range: IntervalMapRange): void {
     const i = this.firstEndingAtOrAfter(range.last);
-    if (this.ranges[i] !== range) throw new PtError('ENOENT', `[0x${range.start.toString(16)}, 0x${range.last.toString(16)}] is not in the map`);
+    if (this.ranges[i] !== range)
+      throw new PtError('ENOENT', `[0x${range.start.toString(16)}, 0x${range.last.toString(16)}] is not in the map`);
     this.ranges.splice(i, 1);
   }
 

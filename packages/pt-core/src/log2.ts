@@ -9,20 +9,7 @@
  * wraps), to_max_int -> all ones. The fvalog2* names are exported as aliases so
  * TS and C read side by side.
  */
-import {
-  ffs32,
-  ffs64,
-  ffz32,
-  ffz64,
-  fls32,
-  fls64,
-  maskHi,
-  maskLo,
-  u64ShlHi,
-  u64ShlLo,
-  u64ShrHi,
-  u64ShrLo,
-} from './u64.js';
+import { ffs32, ffs64, ffz32, ffz64, fls32, fls64, maskHi, maskLo, u64ShlHi, u64ShlLo, u64ShrHi, u64ShrLo } from './u64.js';
 
 /* ---- 2^b and 2^b - 1 ---- */
 

@@ -6,20 +6,7 @@
  */
 import { ptCheckFailed } from './check.js';
 import { log2DivEq } from './log2.js';
-import {
-  ffs64,
-  fls64,
-  maskHi,
-  maskLo,
-  u64AddHi,
-  u64AddLo,
-  u64IncHi,
-  u64IncLo,
-  u64Lt,
-  u64ShrToNumber,
-  u64SubHi,
-  u64SubLo,
-} from './u64.js';
+import { ffs64, fls64, maskHi, maskLo, u64AddHi, u64AddLo, u64IncHi, u64IncLo, u64Lt, u64ShrToNumber, u64SubHi, u64SubLo } from './u64.js';
 
 /**
  * pt_compute_best_pgsize(): lg2 of the largest size in the bitmap at which

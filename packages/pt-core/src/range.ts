@@ -98,14 +98,7 @@ export function ptUpperRange(common: PtCommon, into?: PtRange): PtRange {
 }
 
 /** pt_make_range(): the current top with caller bounds; check with {@link ptCheckRange}. */
-export function ptMakeRange(
-  common: PtCommon,
-  vaHi: number,
-  vaLo: number,
-  lastHi: number,
-  lastLo: number,
-  into?: PtRange,
-): PtRange {
+export function ptMakeRange(common: PtCommon, vaHi: number, vaLo: number, lastHi: number, lastLo: number, into?: PtRange): PtRange {
   const range = into ?? new PtRange(common);
   range.topTable = common.topTable;
   range.topLevel = common.topLevel;
@@ -114,14 +107,7 @@ export function ptMakeRange(
 }
 
 /** pt_make_child_range(): a copy of `parent` with new bounds. */
-export function ptMakeChildRange(
-  parent: PtRange,
-  vaHi: number,
-  vaLo: number,
-  lastHi: number,
-  lastLo: number,
-  into?: PtRange,
-): PtRange {
+export function ptMakeChildRange(parent: PtRange, vaHi: number, vaLo: number, lastHi: number, lastLo: number, into?: PtRange): PtRange {
   const range = (into ?? new PtRange(parent.common)).copyFrom(parent).setVa(vaHi, vaLo, lastHi, lastLo);
   if (parent.common.checked) checkChildRange(range);
   return range;
@@ -142,10 +128,7 @@ export function ptCheckRange(range: PtRange): number {
   } else {
     prefix = common.vaPrefix;
   }
-  if (
-    !log2DivEq(range.vaHi, range.vaLo, prefix, prefix, span) ||
-    !log2DivEq(range.lastHi, range.lastLo, prefix, prefix, span)
-  ) {
+  if (!log2DivEq(range.vaHi, range.vaLo, prefix, prefix, span) || !log2DivEq(range.lastHi, range.lastLo, prefix, prefix, span)) {
     return -Errno.ERANGE;
   }
   return 0;
@@ -154,7 +137,8 @@ export function ptCheckRange(range: PtRange): number {
 /* The checked build's tests (check.ts), out of line so the hot functions stay small. */
 
 function checkChildRange(range: PtRange): void {
-  if (u64Lt(range.lastHi, range.lastLo, range.vaHi, range.vaLo)) ptCheckFailed('pt_make_child_range: last_va < va', undefined, checkChildRange);
+  if (u64Lt(range.lastHi, range.lastLo, range.vaHi, range.vaLo))
+    ptCheckFailed('pt_make_child_range: last_va < va', undefined, checkChildRange);
   if (ptCheckRange(range) !== 0) ptCheckFailed('pt_make_child_range: pt_check_range(&range)', undefined, checkChildRange);
 }
 

@@ -87,7 +87,7 @@ export function ptTableOaLg2sz(pts: PtState): number {
   if (range.topLevel === pts.level) return range.maxVaszLg2;
   const common = range.common;
   const n = common.numItemsLg2[pts.level]! + common.itemLg2sz[pts.level]!;
-  return n < common.maxVaszLg2 ? n : common.maxVaszLg2;
+  return Math.min(n, common.maxVaszLg2);
 }
 
 /** pt_range_to_index(): first index of the walk at this level. */

@@ -88,7 +88,7 @@ export class TableMemory {
       if (!this.failEvery) this.failAt = 0;
       return -1;
     }
-    const lg2 = lg2sz < TABLE_PAGE_LG2 ? TABLE_PAGE_LG2 : lg2sz;
+    const lg2 = Math.max(lg2sz, TABLE_PAGE_LG2);
     if (lg2 > 31) return -1;
     const bytes = 2 ** lg2;
     let pa = this.takeFree(lg2);

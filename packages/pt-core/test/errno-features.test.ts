@@ -32,9 +32,29 @@ describe('errors', () => {
 
   it('number every name as Linux (asm-generic) does, each number once', () => {
     expect(Errno).toEqual({
-      EPERM: 1, ENOENT: 2, EIO: 5, ENXIO: 6, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16,
-      EEXIST: 17, ENODEV: 19, EINVAL: 22, ENOSPC: 28, ERANGE: 34, EDEADLK: 35, EBADE: 52, EOVERFLOW: 75,
-      EBADFD: 77, EMSGSIZE: 90, EPROTOTYPE: 91, EOPNOTSUPP: 95, EADDRINUSE: 98,
+      EPERM: 1,
+      ENOENT: 2,
+      EIO: 5,
+      ENXIO: 6,
+      E2BIG: 7,
+      EBADF: 9,
+      EAGAIN: 11,
+      ENOMEM: 12,
+      EFAULT: 14,
+      EBUSY: 16,
+      EEXIST: 17,
+      ENODEV: 19,
+      EINVAL: 22,
+      ENOSPC: 28,
+      ERANGE: 34,
+      EDEADLK: 35,
+      EBADE: 52,
+      EOVERFLOW: 75,
+      EBADFD: 77,
+      EMSGSIZE: 90,
+      EPROTOTYPE: 91,
+      EOPNOTSUPP: 95,
+      EADDRINUSE: 98,
     });
     for (const [name, n] of Object.entries(Errno)) expect(errnoName(-n)).toBe(name);
   });
@@ -42,7 +62,12 @@ describe('errors', () => {
 
 describe('features', () => {
   it('number the generic bits as Linux 7.0 does', () => {
-    expect(featureBits(['DYNAMIC_TOP', 'FLUSH_RANGE', 'AMDV1_ENCRYPT_TABLES', 'AMDV1_FORCE_COHERENCE'], ['AMDV1_ENCRYPT_TABLES', 'AMDV1_FORCE_COHERENCE'])).toBe(212);
+    expect(
+      featureBits(
+        ['DYNAMIC_TOP', 'FLUSH_RANGE', 'AMDV1_ENCRYPT_TABLES', 'AMDV1_FORCE_COHERENCE'],
+        ['AMDV1_ENCRYPT_TABLES', 'AMDV1_FORCE_COHERENCE'],
+      ),
+    ).toBe(212);
     expect(featureNames(212, ['AMDV1_ENCRYPT_TABLES', 'AMDV1_FORCE_COHERENCE'])).toEqual([
       'DYNAMIC_TOP',
       'FLUSH_RANGE',

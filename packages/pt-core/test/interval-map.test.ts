@@ -70,7 +70,9 @@ function checkAgainst(m: IntervalMap, ref: Ref, base: bigint): void {
       const slots = ref.slice(a, b + 1);
       const last = va(b) + STEP - 1n;
       const hits = m.overlapping(va(a), last);
-      got.push(`${m.overlaps(va(a), last)} ${m.covers(va(a), last)} ${hits.length > 0} ${hits.every((r) => r.start <= last && r.last >= va(a))}`);
+      got.push(
+        `${m.overlaps(va(a), last)} ${m.covers(va(a), last)} ${hits.length > 0} ${hits.every((r) => r.start <= last && r.last >= va(a))}`,
+      );
       const any = slots.some((s) => s !== undefined);
       want.push(`${any} ${slots.every((s) => s !== undefined)} ${any} true`);
     }

@@ -130,12 +130,10 @@ describe('a 3-level, 39-bit table', () => {
       [0, 511, '0x7ffffff000'],
     ]);
     // The path to the top-most page: the last index at every level.
-    expect(v.filter((x) => x.va === '0x7fc0000000' || x.va === '0x7fffe00000').map((x) => [x.level, x.index])).toEqual(
-      [
-        [2, 511],
-        [1, 511],
-      ],
-    );
+    expect(v.filter((x) => x.va === '0x7fc0000000' || x.va === '0x7fffe00000').map((x) => [x.level, x.index])).toEqual([
+      [2, 511],
+      [1, 511],
+    ]);
   });
 
   it('starts mid-item and stops at the end of a table', () => {
@@ -223,10 +221,7 @@ describe('a sign-extended 48-bit table', () => {
     const lower = ptTopRange(common);
     expect([u64Hex(lower.vaHi, lower.vaLo), u64Hex(lower.lastHi, lower.lastLo)]).toEqual(['0x0', '0x7fffffffffff']);
     const upper = ptUpperRange(common);
-    expect([u64Hex(upper.vaHi, upper.vaLo), u64Hex(upper.lastHi, upper.lastLo)]).toEqual([
-      '0xffff800000000000',
-      '0xffffffffffffffff',
-    ]);
+    expect([u64Hex(upper.vaHi, upper.vaLo), u64Hex(upper.lastHi, upper.lastLo)]).toEqual(['0xffff800000000000', '0xffffffffffffffff']);
     expect(leaves(visit(lower))).toEqual([[0, 511, '0x7ffffffff000']]);
     expect(leaves(visit(upper))).toEqual([
       [0, 0, '0xffff800000000000'],

@@ -96,13 +96,22 @@ describe('pt_compute_best_pgsize', () => {
 
   it('matches brute force for page sizes past 32 bits', () => {
     fc.assert(
-      fc.property(rnd, rnd, rnd, rnd, fc.integer({ min: 32, max: 41 }), fc.integer({ min: 32, max: 41 }), fc.integer({ min: 32, max: 41 }), (bitmap, r1, r2, r3, a, b, c) => {
-        let va = shl(r1, a);
-        const oa = shl(r2, b);
-        let last = setModMax(r3, c);
-        if (va > last) [va, last] = [last, va];
-        expect(best(bitmap, va, last, oa)).toBe(refBest(bitmap, va, last, oa));
-      }),
+      fc.property(
+        rnd,
+        rnd,
+        rnd,
+        rnd,
+        fc.integer({ min: 32, max: 41 }),
+        fc.integer({ min: 32, max: 41 }),
+        fc.integer({ min: 32, max: 41 }),
+        (bitmap, r1, r2, r3, a, b, c) => {
+          let va = shl(r1, a);
+          const oa = shl(r2, b);
+          let last = setModMax(r3, c);
+          if (va > last) [va, last] = [last, va];
+          expect(best(bitmap, va, last, oa)).toBe(refBest(bitmap, va, last, oa));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ptFormatSlot, ptIterSlots, type AnyPtFormat } from '@genpt/pt-core';
+import type { AnyPtFormat } from '@genpt/pt-core';
+import { ptFormatSlot, ptIterSlots } from '@genpt/pt-core/internal';
 import { ToyFormat, toy } from '@genpt/pt-core/testing';
 import { describe, expect, it } from 'vitest';
 

@@ -69,10 +69,13 @@ describe('u64 as bigint', () => {
       }),
     );
     fc.assert(
-      fc.property(arbU64.filter((v) => v !== 0n), (v) => {
-        const b = lowestBitBig(v);
-        expect((b & (b - 1n)) === 0n && (v & b) === b && (v & (b - 1n)) === 0n).toBe(true);
-      }),
+      fc.property(
+        arbU64.filter((v) => v !== 0n),
+        (v) => {
+          const b = lowestBitBig(v);
+          expect((b & (b - 1n)) === 0n && (v & b) === b && (v & (b - 1n)) === 0n).toBe(true);
+        },
+      ),
     );
   });
 

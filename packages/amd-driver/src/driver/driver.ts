@@ -77,7 +77,9 @@ export class AmdIommuDriver {
     this.debug = opts.debug === true;
     const lastBdf = opts.lastBdf ?? 0xffff;
     if (!Number.isInteger(lastBdf) || lastBdf < 0 || lastBdf > 0xffff) throw new PtError('EINVAL', `lastBdf ${lastBdf}`);
-    mmios.forEach((m, i) => this.iommus.push(new AmdIommu(i, m, mem, lastBdf)));
+    mmios.forEach((m, i) => {
+      this.iommus.push(new AmdIommu(i, m, mem, lastBdf));
+    });
 
     let efr = this.iommus[0]!.efr;
     for (const iommu of this.iommus) efr &= iommu.efr;

@@ -200,8 +200,7 @@ export function setDteGcr3Table(dev: IommuDevData, n: DevTableEntry, gptLevel: n
     DTE_FLAG_IR_HI |
     DTE_FLAG_IW_HI;
   n.w[2] = n.w[2]! | (info.domid & DTE_DOMID_MASK) | ((Math.floor(gcr3 / 2 ** 15) & 0xffff) << DTE_GCR3_30_15_SHIFT);
-  n.w[3] =
-    n.w[3]! | (dev.atsEnabled ? DTE_FLAG_IOTLB_HI : 0) | ((Math.floor(gcr3 / 2 ** 31) & 0x1fffff) << DTE_GCR3_51_31_SHIFT_HI);
+  n.w[3] = n.w[3]! | (dev.atsEnabled ? DTE_FLAG_IOTLB_HI : 0) | ((Math.floor(gcr3 / 2 ** 31) & 0x1fffff) << DTE_GCR3_51_31_SHIFT_HI);
   const level = gptLevel === PAGE_MODE_5_LEVEL ? GUEST_PGTABLE_5_LEVEL : GUEST_PGTABLE_4_LEVEL;
   n.w[5] = n.w[5]! | (level << DTE_GPT_LEVEL_SHIFT_HI);
 }

@@ -120,14 +120,7 @@ export function domainFlushAll(pdom: ProtectionDomain): void {
 }
 
 /** amd_iommu_dev_flush_pasid_pages(): one PASID of one device's GCR3 domain, then wait. */
-export function devFlushPasidPages(
-  dev: IommuDevData,
-  pasid: number,
-  aHi: number,
-  aLo: number,
-  sHi: number,
-  sLo: number,
-): void {
+export function devFlushPasidPages(dev: IommuDevData, pasid: number, aHi: number, aLo: number, sHi: number, sLo: number): void {
   const iommu = dev.iommu;
   buildInvIommuPages(cmd, aHi, aLo, sHi, sLo, dev.gcr3Info.domid, pasid, true);
   iommu.queueCommand(cmd);

@@ -172,15 +172,7 @@ function pdeKey(level: number, hi: number, lo: number): string {
 }
 
 /** [base, base + 2^lg2 - 1] overlaps [first, last]. */
-function overlaps(
-  baseHi: number,
-  baseLo: number,
-  lg2: number,
-  firstHi: number,
-  firstLo: number,
-  lastHi: number,
-  lastLo: number,
-): boolean {
+function overlaps(baseHi: number, baseLo: number, lg2: number, firstHi: number, firstLo: number, lastHi: number, lastLo: number): boolean {
   const endHi = baseHi | maskHi(lg2);
   const endLo = baseLo | maskLo(lg2);
   return u64Le(baseHi, baseLo, lastHi, lastLo) && u64Le(firstHi, firstLo, endHi, endLo);

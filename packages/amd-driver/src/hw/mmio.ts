@@ -84,7 +84,12 @@ export function resolveFeatures(f: AmdIommuHwFeatures): HwFeatures {
     hdsup: f.hdsup ?? true,
     npCache: f.npCache ?? false,
   });
-  for (const [k, max] of [['hats', 3], ['gats', 2], ['glx', 3], ['pasmax', 31]] as const) {
+  for (const [k, max] of [
+    ['hats', 3],
+    ['gats', 2],
+    ['glx', 3],
+    ['pasmax', 31],
+  ] as const) {
     if (!Number.isInteger(ft[k]) || ft[k] < 0 || ft[k] > max) throw new PtError('EINVAL', `feature ${k} = ${ft[k]}`);
   }
   return ft;

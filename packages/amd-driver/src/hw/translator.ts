@@ -25,15 +25,7 @@ import {
   FAULT_FLAG_RZ,
 } from './spec.js';
 import type { SystemMemory } from './system-memory.js';
-import {
-  WalkResult,
-  WALK_NOT_PRESENT,
-  WALK_OK,
-  WALK_PERMISSION,
-  WALK_UPDATE_A,
-  WALK_UPDATE_D,
-  WALK_WRITE,
-} from './walk-result.js';
+import { WalkResult, WALK_NOT_PRESENT, WALK_OK, WALK_PERMISSION, WALK_UPDATE_A, WALK_UPDATE_D, WALK_WRITE } from './walk-result.js';
 import { walkV1 } from './walker-v1.js';
 import { walkGcr3, walkV2 } from './walker-v2.js';
 

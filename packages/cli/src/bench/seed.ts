@@ -32,7 +32,10 @@ export interface BenchFormat {
   /** The seed's label. */
   label: string;
   make(): PtIommu;
-  old(t: PtIommu): { mapPages(iova: number, pa: number, pgsize: number, n: number, prot: number): number; unmapPages(iova: number, pgsize: number, n: number, gather: IommuIotlbGather): number };
+  old(t: PtIommu): {
+    mapPages(iova: number, pa: number, pgsize: number, n: number, prot: number): number;
+    unmapPages(iova: number, pgsize: number, n: number, gather: IommuIotlbGather): number;
+  };
 }
 
 const lock = new PtSpinLock();
@@ -54,10 +57,7 @@ export const BENCH_FORMATS: readonly BenchFormat[] = [
         amdv1 as AnyPtFormat,
         {
           features:
-            bit(PT_FEAT_DYNAMIC_TOP) |
-            bit(PT_FEAT_FLUSH_RANGE) |
-            bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) |
-            bit(PT_FEAT_AMDV1_FORCE_COHERENCE),
+            bit(PT_FEAT_DYNAMIC_TOP) | bit(PT_FEAT_FLUSH_RANGE) | bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) | bit(PT_FEAT_AMDV1_FORCE_COHERENCE),
           hwMaxVaszLg2: 64,
           hwMaxOaszLg2: 52,
           startingLevel: 2,
@@ -116,11 +116,7 @@ const BASE_IOVA = 2 ** 32;
 const BASE_OA = 2 ** 36;
 
 /** Time batches of map then unmap; ns per call. */
-export function timeBatches(
-  map: (i: number) => void,
-  unmap: (i: number) => void,
-  opts: TimingOptions,
-): Timing {
+export function timeBatches(map: (i: number) => void, unmap: (i: number) => void, opts: TimingOptions): Timing {
   const { batch, samples, warmup } = opts;
   let mapSum = 0;
   let unmapSum = 0;

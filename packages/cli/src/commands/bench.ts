@@ -117,7 +117,10 @@ function kernelTable(rows: readonly JsonRow[]): string {
 }
 
 function scaleTable(rows: readonly ScaleRow[], seed: readonly JsonRow[]): string {
-  const lines = ['scale: one call each, tables allocated and freed by it', 'format  op     pages          total ms   ns/page   vs 256-page row   table pages (min)   peak RSS'];
+  const lines = [
+    'scale: one call each, tables allocated and freed by it',
+    'format  op     pages          total ms   ns/page   vs 256-page row   table pages (min)   peak RSS',
+  ];
   for (const r of rows) {
     const ref = seed.find((s) => s.format === r.format && s.op === r.op && s.pgsizeLg2 === r.pgsizeLg2 && s.pgcount === 256);
     const per256 = ref ? ref.newAvgNs / 256 : NaN;

@@ -51,7 +51,8 @@ export function demo(argv: string[]): number {
   const name = `${setup.gf.name} (config ${setup.config.name})`;
   if (init.err !== 0) throw new CliError(`${name} failed to initialise`, String(init.err), 1);
   const sizes = pageSizes(init.pgsizeBitmap!).map(sizeLg2Text);
-  const sizeList = sizes.length <= 8 ? sizes.join(' ') : `${sizes.slice(0, 4).join(' ')} ... ${sizes.slice(-2).join(' ')} (${sizes.length} sizes)`;
+  const sizeList =
+    sizes.length <= 8 ? sizes.join(' ') : `${sizes.slice(0, 4).join(' ')} ... ${sizes.slice(-2).join(' ')} (${sizes.length} sizes)`;
   out.push(
     `genpt demo: ${setup.gf.name} page table, config ${setup.config.name}`,
     `init: top level ${init.topLevel}, VA ${init.apertureStart}-${init.apertureEnd}, page sizes ${sizeList}`,
@@ -64,7 +65,11 @@ export function demo(argv: string[]): number {
       const t = runner.table;
       if (step.op === 'dump' && t !== null) {
         runner.run(step);
-        out.push(renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw, format: setup.gf.name }), { raw: values.raw ?? false }).trimEnd());
+        out.push(
+          renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw, format: setup.gf.name }), {
+            raw: values.raw ?? false,
+          }).trimEnd(),
+        );
         continue;
       }
       out.push(...stepText(runner.run(step)));

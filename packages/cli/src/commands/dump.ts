@@ -65,7 +65,8 @@ export function dump(argv: string[]): number {
     runner = openRunner(chooseSetup(flags, script, file === '-' ? undefined : file));
     if (runner.session.init.err !== 0) throw new CliError(`the table failed to initialise`, String(runner.session.init.err), 1);
     for (const step of script.steps) runner.run(step);
-    if (runner.table === null) throw new CliError(`script ${path.basename(file)} tears the table down (deinit): nothing to dump`, 'ENODEV', 1);
+    if (runner.table === null)
+      throw new CliError(`script ${path.basename(file)} tears the table down (deinit): nothing to dump`, 'ENODEV', 1);
   } else {
     runner = openRunner(chooseSetup(flags));
     const init = runner.session.init;

@@ -86,7 +86,16 @@ export async function run(argv: string[]): Promise<number> {
   const obj = parseScriptJson(text, source);
   if (obj.machine !== undefined) {
     const name = typeof obj.name === 'string' ? obj.name : defaultName;
-    const o = { name, source, format: values.format, config: values.config, json, raw: values.raw ?? false, html: values.html, image: values.image };
+    const o = {
+      name,
+      source,
+      format: values.format,
+      config: values.config,
+      json,
+      raw: values.raw ?? false,
+      html: values.html,
+      image: values.image,
+    };
     // The AMD IOMMU model loads only for its scripts.
     const { runDmaScript } = await import('../dma/run-dma.js');
     return runDmaScript(obj, o);
@@ -100,7 +109,13 @@ export async function run(argv: string[]): Promise<number> {
   };
   const dumpNow = (): void => {
     const t = runner.table;
-    say(t === null ? '(no table)' : renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw, format: setup.gf.name }), { raw: values.raw ?? false }).trimEnd());
+    say(
+      t === null
+        ? '(no table)'
+        : renderTextDump(tableTree(t, setup.config.name, { coalesce: !values.raw, format: setup.gf.name }), {
+            raw: values.raw ?? false,
+          }).trimEnd(),
+    );
   };
 
   const init = runner.session.init;

@@ -74,7 +74,14 @@ function walkJson(r: WalkResult): unknown {
       kind: l.kind,
       ...(l.next !== undefined ? { next: hx(l.next) } : {}),
       ...(l.leaf
-        ? { oa: hx(l.leaf.oa), sizeLg2: l.leaf.sizeLg2, contigLg2: l.leaf.contigLg2, prot: l.leaf.prot, protText: protText(l.leaf.prot), dirty: l.leaf.dirty }
+        ? {
+            oa: hx(l.leaf.oa),
+            sizeLg2: l.leaf.sizeLg2,
+            contigLg2: l.leaf.contigLg2,
+            prot: l.leaf.prot,
+            protText: protText(l.leaf.prot),
+            dirty: l.leaf.dirty,
+          }
         : {}),
     })),
     ...(r.oa !== undefined ? { oa: hx(r.oa) } : {}),
@@ -124,7 +131,8 @@ export function walk(argv: string[]): number {
   session.table.deinit();
 
   const align = 2 ** Math.min(c.topPhysMaskFfs, 30);
-  if (root % align !== 0) throw new CliError(`--root ${hx(root)} is not ${sizeLg2Text(Math.log2(align))} aligned (${gf.name} top tables are)`);
+  if (root % align !== 0)
+    throw new CliError(`--root ${hx(root)} is not ${sizeLg2Text(Math.log2(align))} aligned (${gf.name} top tables are)`);
   const image = new MemoryImage(values.image, base);
   try {
     if (image.size === 0) throw new CliError(`image ${values.image} is empty`);

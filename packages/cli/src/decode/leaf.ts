@@ -3,14 +3,7 @@
  * prot it was mapped with and whether hardware has written through it.
  * Shared by the dumps and by `genpt walk`. Cold path.
  */
-import {
-  IOMMU_READ,
-  IOMMU_WRITE,
-  PtState,
-  PtWriteAttrs,
-  U64Pair,
-  type PtCommon,
-} from '@genpt/pt-core';
+import { IOMMU_READ, IOMMU_WRITE, PtState, PtWriteAttrs, U64Pair, type PtCommon } from '@genpt/pt-core';
 import { PROT_NAMES } from '../script.js';
 
 export interface LeafInfo {

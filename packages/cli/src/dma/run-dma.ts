@@ -21,14 +21,16 @@ export interface DmaRunOptions {
 
 export function runDmaScript(obj: Record<string, unknown> & { steps: unknown[] }, o: DmaRunOptions): number {
   if (o.config !== undefined) throw new CliError('--config does not apply to amd-iommu scripts: the driver configures its domains');
-  if (o.image !== undefined) throw new CliError('--image is for table-only scripts (table memory here also holds the IOMMU\'s own structures)');
+  if (o.image !== undefined)
+    throw new CliError("--image is for table-only scripts (table memory here also holds the IOMMU's own structures)");
   const script = dmaScriptFrom(obj, o.source, o.format);
   const runner = new AmdDmaRunner(script);
   const say = (s: string): void => {
     if (!o.json) process.stdout.write(s + '\n');
   };
   const label = `amd-iommu ${runner.domain.pdMode}`;
-  const dump = (): void => say(renderTextDump(tableTree(runner.table, label, { coalesce: !o.raw, format: script.format }), { raw: o.raw }).trimEnd());
+  const dump = (): void =>
+    say(renderTextDump(tableTree(runner.table, label, { coalesce: !o.raw, format: script.format }), { raw: o.raw }).trimEnd());
   say(`genpt run: ${o.name}: AMD IOMMU model, ${runner.describe()}, ${script.steps.length} steps`);
   let last = '';
   for (const step of script.steps) {

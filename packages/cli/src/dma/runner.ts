@@ -4,13 +4,7 @@
  * device probed and attached to a paging domain. Table ops go through the
  * driver as the iommu core calls it; DMA goes through the hardware.
  */
-import {
-  createAmdIommuSystem,
-  pciName,
-  type AmdIommuSystem,
-  type IommuDevData,
-  type ProtectionDomain,
-} from '@genpt/amd-driver';
+import { createAmdIommuSystem, pciName, type AmdIommuSystem, type IommuDevData, type ProtectionDomain } from '@genpt/amd-driver';
 import { hiOfBig, isPtError, loOfBig, u64Value } from '@genpt/pt-core';
 import type { PtIommu } from '@genpt/iommu-ops';
 import { CliError } from '../cli-error.js';
@@ -109,7 +103,14 @@ export class AmdDmaRunner {
         if (!step.write && r.data !== undefined) out.data = bytesHex(r.data.subarray(0, r.bytes));
         if (r.fault) {
           const f = r.fault;
-          out.fault = { code: f.code, name: FAULT_NAMES[f.code] ?? `event ${f.code}`, deviceId: f.deviceId, domainId: f.domainId, address: hx(BigInt(f.address)), flags: hx(f.flags) };
+          out.fault = {
+            code: f.code,
+            name: FAULT_NAMES[f.code] ?? `event ${f.code}`,
+            deviceId: f.deviceId,
+            domainId: f.domainId,
+            address: hx(BigInt(f.address)),
+            flags: hx(f.flags),
+          };
         }
         return out;
       }

@@ -54,7 +54,8 @@ function memRange(v: unknown, len: number, where: string): string {
 }
 
 function deviceId(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) throw new CliError(`${where}: device must be a DeviceID 0..0xffff`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff)
+    throw new CliError(`${where}: device must be a DeviceID 0..0xffff`);
   return v;
 }
 
@@ -76,11 +77,18 @@ function parseDmaStep(raw: unknown, where: string, device: number): DmaStep {
       only(s, where, ['device', 'iova', 'len', 'write', 'data']);
       const write = s.write ?? false;
       if (typeof write !== 'boolean') throw new CliError(`${where}: write must be true or false`);
-      const step: DmaStep = { op: 'dma', device: s.device === undefined ? device : deviceId(s.device, where), iova: u64Field(s.iova, where, 'iova'), len: 0, write };
+      const step: DmaStep = {
+        op: 'dma',
+        device: s.device === undefined ? device : deviceId(s.device, where),
+        iova: u64Field(s.iova, where, 'iova'),
+        len: 0,
+        write,
+      };
       if (write) {
         step.data = hexBytes(s.data, where);
         step.len = s.len === undefined ? step.data.length / 2 : length(s.len, where);
-        if (step.len !== step.data.length / 2) throw new CliError(`${where}: len ${step.len} is not the data's ${step.data.length / 2} bytes`);
+        if (step.len !== step.data.length / 2)
+          throw new CliError(`${where}: len ${step.len} is not the data's ${step.data.length / 2} bytes`);
       } else {
         if (s.data !== undefined) throw new CliError(`${where}: a DMA read takes len, not data`);
         step.len = length(s.len, where);

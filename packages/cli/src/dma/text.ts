@@ -18,7 +18,9 @@ export function dmaStepText(r: DmaRecord): string[] {
   const s = r.step;
   switch (s.op) {
     case 'map':
-      return [`map ${range(s.iova, BigInt(s.len))} -> ${hx(BigInt(s.paddr))} ${protText(s.prot)}: ${(r.result as { err: unknown }).err === 0 ? 'ok' : String((r.result as { err: unknown }).err)}`];
+      return [
+        `map ${range(s.iova, BigInt(s.len))} -> ${hx(BigInt(s.paddr))} ${protText(s.prot)}: ${(r.result as { err: unknown }).err === 0 ? 'ok' : String((r.result as { err: unknown }).err)}`,
+      ];
     case 'unmap':
       return [`unmap ${range(s.iova, BigInt(s.len))}: unmapped ${bytesText(BigInt((r.result as { unmapped: string }).unmapped))}`];
     case 'iova_to_phys':

@@ -43,7 +43,8 @@ function itemMap(n: TableNode): string {
   };
   for (const r of n.runs) {
     if (r.kind === 'L') {
-      for (let i = r.firstIndex; i <= r.lastIndex; i++) cell(i, sizeColor(r.leaf.sizeLg2), `[${i}] leaf ${sizeLg2Text(r.leaf.sizeLg2)} ${protText(r.leaf.prot)}`);
+      for (let i = r.firstIndex; i <= r.lastIndex; i++)
+        cell(i, sizeColor(r.leaf.sizeLg2), `[${i}] leaf ${sizeLg2Text(r.leaf.sizeLg2)} ${protText(r.leaf.prot)}`);
     } else if (r.kind === 'T') {
       cell(r.index, '#546e7a', `[${r.index}] table @${hx(r.child.pa)}`);
     } else {

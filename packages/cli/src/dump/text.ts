@@ -56,13 +56,23 @@ export function renderTextDump(tree: TableTree, opts: TextDumpOptions = {}): str
           const va = r.va + (BigInt(i) << isz);
           // A run is linear in VA and OA alike.
           const oa = r.oa + (BigInt(i) << isz);
-          rows.push([`[${index}]`, `${hx(va)}-${hx(va + (1n << isz) - 1n)}`, `-> ${hx(oa)}  ${sizeLg2Text(r.leaf.sizeLg2)}  ${leafTail(r, tree.hasDirty)}  raw ${hx(raw)}`, r]);
+          rows.push([
+            `[${index}]`,
+            `${hx(va)}-${hx(va + (1n << isz) - 1n)}`,
+            `-> ${hx(oa)}  ${sizeLg2Text(r.leaf.sizeLg2)}  ${leafTail(r, tree.hasDirty)}  raw ${hx(raw)}`,
+            r,
+          ]);
         });
         continue;
       }
       if (r.kind === 'L') {
         const oaLast = r.oa + (r.vaLast - r.va);
-        rows.push([indexText(r.firstIndex, r.lastIndex), `${hx(r.va)}-${hx(r.vaLast)}`, `-> ${hx(r.oa)}-${hx(oaLast)}  ${leafSize(r)}  ${leafTail(r, tree.hasDirty)}`, r]);
+        rows.push([
+          indexText(r.firstIndex, r.lastIndex),
+          `${hx(r.va)}-${hx(r.vaLast)}`,
+          `-> ${hx(r.oa)}-${hx(oaLast)}  ${leafSize(r)}  ${leafTail(r, tree.hasDirty)}`,
+          r,
+        ]);
       } else if (r.kind === 'T') {
         rows.push([`[${r.index}]`, `${hx(r.va)}-${hx(r.vaLast)}`, `table @${hx(r.child.pa)}${opts.raw ? `  raw ${hx(r.raw)}` : ''}`, r]);
       } else {

@@ -131,7 +131,8 @@ export function walkImage(
       result.fault = {
         code: 'EFAULT',
         level,
-        reason: level === 0 ? 'a level 0 entry points to a table' : `the level ${level} entry points to a table at ${h(next)}, outside the image`,
+        reason:
+          level === 0 ? 'a level 0 entry points to a table' : `the level ${level} entry points to a table at ${h(next)}, outside the image`,
       };
       return result;
     }

@@ -25,7 +25,6 @@ import {
   log2ToIntLo,
   maskHi,
   maskLo,
-  ptCheckBestPgsize,
   ptCheckFailed,
   ptCheckRange,
   ptComputeBestPgsize,
@@ -35,7 +34,6 @@ import {
   ptMakeRange,
   ptPgszCount,
   ptWalkDescendAll,
-  ptWarned,
   u64AddHi,
   u64AddLo,
   u64Eq,
@@ -48,6 +46,7 @@ import {
   type PtEntryOps,
   type U64,
 } from '@genpt/pt-core';
+import { ptCheckBestPgsize, ptWarned } from '@genpt/pt-core/internal';
 import { checkProt, opError, pagesLen, splitU64 } from '../args.js';
 import { IommuIotlbGather, iommuIotlbGatherInit } from '../gather.js';
 import {
@@ -361,7 +360,7 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     if (t.common.checked) checkTableLevel(st, level);
     ptIterFirst(pts);
     // Descend to a child table
-    do {
+    for (;;) {
       pts.type = fmt.loadEntryRaw(pts);
       if (pts.type !== PT_ENTRY_TABLE) {
         if (pts.type !== PT_ENTRY_EMPTY) return EADDRINUSE;
@@ -390,7 +389,7 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
       // The leaf level moved up to this level: the caller must run
       // mapLeafLevel here instead.
       if (st.leafLevel === level) return EAGAIN;
-    } while (true);
+    }
     return 0;
   }
 

@@ -10,7 +10,7 @@ import {
   PT_ENTRY_OA,
   PT_ENTRY_TABLE,
   PtRange,
-  PtState,
+  type PtState,
   U64Pair,
   log2ToIntHi,
   log2ToIntLo,

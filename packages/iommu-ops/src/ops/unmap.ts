@@ -65,7 +65,15 @@ export class UnmapState {
 }
 
 /** unmap_range on words; the bytes unmapped are left in the state. */
-export type UnmapWalk = (t: PtIommu, st: UnmapState, iovaHi: number, iovaLo: number, lenHi: number, lenLo: number, gather: IommuIotlbGather) => void;
+export type UnmapWalk = (
+  t: PtIommu,
+  st: UnmapState,
+  iovaHi: number,
+  iovaLo: number,
+  lenHi: number,
+  lenLo: number,
+  gather: IommuIotlbGather,
+) => void;
 
 function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
   /** __unmap_range() */

@@ -5,15 +5,7 @@
  * result in the schema's form, so a replay can compare it with the kernel's
  * and a user can produce traces of their own.
  */
-import {
-  PtError,
-  featureBits,
-  isPtError,
-  u64Hex,
-  type AnyPtFormat,
-  type PtIommuCfg,
-  type U64,
-} from '@genpt/pt-core';
+import { type PtError, featureBits, isPtError, u64Hex, type AnyPtFormat, type PtIommuCfg, type U64 } from '@genpt/pt-core';
 import {
   IommuDirtyBitmap,
   IommuIotlbGather,

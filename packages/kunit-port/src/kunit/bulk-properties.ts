@@ -131,28 +131,35 @@ export function describeBulkOpProperties(common: PtCommon, level: number, numRun
     it('installLeafRun', () => {
       const arbOa = fc.integer({ min: 0, max: 2 ** 40 - 1 }).map((v) => v * 2 ** isz);
       fc.assert(
-        fc.property(arbTable, arbIdx, fc.integer({ min: 1, max: 512 }), arbOa, fc.integer({ min: 0, max: 63 }), (pieces, start, count, oa, prot) => {
-          const attrs = new PtWriteAttrs();
-          if (fmt.iommuSetProt(common, attrs, prot) !== 0) return;
-          if (oa >= 2 ** common.maxOaszLg2) return;
-          const n = Math.min(count, items - start);
-          const [a, b] = twoTables(common, level, pieces, items);
-          a.index = b.index = start;
-          a.entryHi = b.entryHi = 0;
-          a.entryLo = b.entryLo = 0;
-          const hi = numberHi(oa);
-          const lo = numberLo(oa);
-          const got = fmt.installLeafRun(a, n, hi, lo, isz, attrs);
-          const want = defaults.installLeafRun.call(fmt, b, n, hi, lo, isz, attrs);
-          expect(got).toBe(want);
-          const sa = snapshot(a) as { type: unknown; entry: unknown };
-          const sb = snapshot(b) as { type: unknown; entry: unknown };
-          // neither the type nor, when nothing was installed, the entry is part of the contract
-          sa.type = sb.type = 0;
-          if (got === 0) sa.entry = sb.entry = 0;
-          expect(sa).toEqual(sb);
-          free(common, a, b);
-        }),
+        fc.property(
+          arbTable,
+          arbIdx,
+          fc.integer({ min: 1, max: 512 }),
+          arbOa,
+          fc.integer({ min: 0, max: 63 }),
+          (pieces, start, count, oa, prot) => {
+            const attrs = new PtWriteAttrs();
+            if (fmt.iommuSetProt(common, attrs, prot) !== 0) return;
+            if (oa >= 2 ** common.maxOaszLg2) return;
+            const n = Math.min(count, items - start);
+            const [a, b] = twoTables(common, level, pieces, items);
+            a.index = b.index = start;
+            a.entryHi = b.entryHi = 0;
+            a.entryLo = b.entryLo = 0;
+            const hi = numberHi(oa);
+            const lo = numberLo(oa);
+            const got = fmt.installLeafRun(a, n, hi, lo, isz, attrs);
+            const want = defaults.installLeafRun.call(fmt, b, n, hi, lo, isz, attrs);
+            expect(got).toBe(want);
+            const sa = snapshot(a) as { type: unknown; entry: unknown };
+            const sb = snapshot(b) as { type: unknown; entry: unknown };
+            // neither the type nor, when nothing was installed, the entry is part of the contract
+            sa.type = sb.type = 0;
+            if (got === 0) sa.entry = sb.entry = 0;
+            expect(sa).toEqual(sb);
+            free(common, a, b);
+          },
+        ),
         { numRuns },
       );
     });

@@ -37,7 +37,6 @@ export function doMap(priv: KunitPriv, va: bigint, pa: bigint, len: bigint): voi
   iommuMap(priv.table.domain, va, pa, len, RW);
 }
 
-
 export function checkAllLevels(priv: KunitPriv, fn: (pts: PtState) => void): void {
   const common = priv.common;
   const range = ptTopRange(common);

@@ -15,7 +15,7 @@ import {
   type PtCommon,
   type PtIommuCfg,
 } from '@genpt/pt-core';
-import { IommuIotlbGather, PtIommu, PtSpinLock, putPagesList, type IommuDevice, type PtIommuOptions } from '@genpt/iommu-ops';
+import { type IommuIotlbGather, PtIommu, PtSpinLock, putPagesList, type IommuDevice, type PtIommuOptions } from '@genpt/iommu-ops';
 
 /** What a format package hands the suites. */
 export interface KunitFormat<Cfg extends PtIommuCfg = PtIommuCfg> {

@@ -503,4 +503,3 @@ export function describeGenericPtSuite(kf: KunitFormat, opts: SuiteOptions = {})
     });
   });
 }
-

@@ -4,14 +4,7 @@
  * wrong install throws a PtCheckError at the store, naming the condition; an
  * unchecked table stores it (as a production kernel would) without a test.
  */
-import {
-  PtCheckError,
-  PtState,
-  PtWriteAttrs,
-  ptTopRange,
-  U64Pair,
-  type PtCommon,
-} from '@genpt/pt-core';
+import { PtCheckError, PtState, PtWriteAttrs, ptTopRange, U64Pair, type PtCommon } from '@genpt/pt-core';
 import { PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';

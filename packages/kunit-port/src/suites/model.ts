@@ -172,7 +172,11 @@ class ModelRun {
         expect(err).toBe(0);
         const ranges = rec.ranges.map(([a, l]) => [BigInt(a), BigInt(a) + BigInt(l)] as const);
         // Every dirtied address is reported; every report is a mapped leaf holding one.
-        for (const d of this.dirty) expect(ranges.some(([s, e]) => s <= d && d < e), `dirty 0x${d.toString(16)}`).toBe(true);
+        for (const d of this.dirty)
+          expect(
+            ranges.some(([s, e]) => s <= d && d < e),
+            `dirty 0x${d.toString(16)}`,
+          ).toBe(true);
         for (const [s, e] of ranges) {
           expect(e <= s || this.model.covers(s, e - 1n)).toBe(true);
           expect([...this.dirty].some((d) => s <= d && d < e)).toBe(true);

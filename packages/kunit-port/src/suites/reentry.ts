@@ -65,39 +65,42 @@ export function describeCallbackReentry(kf: KunitFormat): void {
           },
         );
 
-        it.runIf(kf.format.hasWriteDirty && kf.format.hasMakeWriteDirty)('a dirty bitmap calling map, unmap or readAndClearDirty gets EBUSY and the walk goes on', () => {
-          const priv = new KunitPriv(kf, n);
-          const t = priv.table;
-          const pg = priv.smallestPgsz;
-          const base = lowBase(t) + 0x2000000n;
-          t.mapRange(base, 1n << 33n, 2n * pg, RW);
-          const codes: string[] = [];
-          const bitmap = new CallingBitmap(() => {
-            for (const op of [
-              () => t.mapRange(base + 16n * pg, 1n << 35n, pg, RW),
-              () => t.unmapRange(base, pg, new IommuIotlbGather()),
-              () => t.readAndClearDirty(base, pg, 0, new IommuDirtyBitmap()),
-            ]) {
-              try {
-                op();
-                codes.push('ok');
-              } catch (e) {
-                codes.push(isPtError(e) ? e.code : String(e));
+        it.runIf(kf.format.hasWriteDirty && kf.format.hasMakeWriteDirty)(
+          'a dirty bitmap calling map, unmap or readAndClearDirty gets EBUSY and the walk goes on',
+          () => {
+            const priv = new KunitPriv(kf, n);
+            const t = priv.table;
+            const pg = priv.smallestPgsz;
+            const base = lowBase(t) + 0x2000000n;
+            t.mapRange(base, 1n << 33n, 2n * pg, RW);
+            const codes: string[] = [];
+            const bitmap = new CallingBitmap(() => {
+              for (const op of [
+                () => t.mapRange(base + 16n * pg, 1n << 35n, pg, RW),
+                () => t.unmapRange(base, pg, new IommuIotlbGather()),
+                () => t.readAndClearDirty(base, pg, 0, new IommuDirtyBitmap()),
+              ]) {
+                try {
+                  op();
+                  codes.push('ok');
+                } catch (e) {
+                  codes.push(isPtError(e) ? e.code : String(e));
+                }
               }
-            }
-          });
-          const dirty = new IommuDirtyBitmap(bitmap);
-          t.setDirty(base);
-          t.setDirty(base + pg);
-          t.readAndClearDirty(base, 2n * pg, 0, dirty);
-          expect(bitmap.ranges.length).toBeGreaterThan(0);
-          expect(new Set(codes)).toEqual(new Set(['EBUSY']));
-          // Nothing was mapped by the refused call, and the table still works.
-          expect(BigInt(t.iovaToPhys(base + 16n * pg))).toBe(0n);
-          t.mapRange(base + 16n * pg, 1n << 35n, pg, RW);
-          t.deinit();
-          expect(priv.mem.pagesInUse).toBe(0);
-        });
+            });
+            const dirty = new IommuDirtyBitmap(bitmap);
+            t.setDirty(base);
+            t.setDirty(base + pg);
+            t.readAndClearDirty(base, 2n * pg, 0, dirty);
+            expect(bitmap.ranges.length).toBeGreaterThan(0);
+            expect(new Set(codes)).toEqual(new Set(['EBUSY']));
+            // Nothing was mapped by the refused call, and the table still works.
+            expect(BigInt(t.iovaToPhys(base + 16n * pg))).toBe(0n);
+            t.mapRange(base + 16n * pg, 1n << 35n, pg, RW);
+            t.deinit();
+            expect(priv.mem.pagesInUse).toBe(0);
+          },
+        );
 
         it('change_top calling iovaToPhys works, calling mapRange gets EBUSY; a throwing change_top leaks nothing', () => {
           const priv = new KunitPriv(kf, n);
