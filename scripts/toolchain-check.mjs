@@ -33,7 +33,8 @@ const started = performance.now();
 const IMPORTS = [
   ['@genpt/amd-driver', ['createAmdIommuSystem', 'IOMMU_HWPT_ALLOC_PASID', 'IOMMU_READ', 'IOMMU_WRITE']],
   ['@genpt/iommu-ops', ['iommuPtSlot']],
-  ['@genpt/pt-core', ['isPtError', 'ptIterSlots']],
+  ['@genpt/pt-core', ['isPtError']],
+  ['@genpt/pt-core/internal', ['ptIterSlots']],
 ];
 const CSP = "default-src 'self'; script-src 'self'";
 const CHROMIUM_ARGS = [
