@@ -19,9 +19,6 @@ import {
 import { IommuDirtyBitmap } from './dirty.js';
 import { IommuIotlbGather } from './gather.js';
 
-/** A u64 argument into `out` (EINVAL / EOVERFLOW naming the argument). */
-export const splitU64: (v: unknown, out: U64Pair, what: string) => void = u64Split;
-
 /** prot must be an integer of IOMMU_* bits (EINVAL). */
 export function checkProt(prot: number): void {
   if (!Number.isInteger(prot) || prot < 0 || (prot & ~IOMMU_PROT_MASK) !== 0) {

@@ -16,6 +16,7 @@ import { PtError } from './errno.js';
 export type U64 = number | bigint;
 
 const TWO32 = 4294967296;
+const TWO_NEG32 = 2 ** -32;
 /** 2^53 / 2^32: the high word of the first unsafe integer. */
 const SAFE_HI_LIMIT = 0x200000;
 const U64_LIMIT = 1n << 64n;
@@ -80,14 +81,19 @@ function describe(v: unknown): string {
  * unsafe numbers and non-numbers are EINVAL; bigints >= 2^64 are EOVERFLOW.
  */
 export function u64Split(v: unknown, out: U64Pair, what = 'value'): void {
-  if (typeof v === 'number') {
-    if (!(Number.isSafeInteger(v) && v >= 0)) {
-      throw new PtError('EINVAL', `${what} ${describe(v)} is not a non-negative safe integer`);
-    }
-    out.hi = (v / TWO32) | 0;
+  // The common case inline and small (a safe non-negative integer number);
+  // every other value, valid or not, out of line.
+  if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v) {
+    // v * 2^-32 is exact for safe integers and cheaper than a division.
+    out.hi = (v * TWO_NEG32) | 0;
     out.lo = v | 0;
     return;
   }
+  u64SplitSlow(v, out, what);
+}
+
+function u64SplitSlow(v: unknown, out: U64Pair, what: string): void {
+  if (typeof v === 'number') throw new PtError('EINVAL', `${what} ${describe(v)} is not a non-negative safe integer`);
   if (typeof v === 'bigint') {
     if (v < 0n) throw new PtError('EINVAL', `${what} ${describe(v)} is negative`);
     if (v >= U64_LIMIT) throw new PtError('EOVERFLOW', `${what} ${describe(v)} does not fit in 64 bits`);

@@ -3,9 +3,8 @@
  * `iovaToPhys` (API values) and `iovaToPhysWords` (words, for emulators that
  * translate every access).
  */
-import { PT_ENTRY_OA, PtRange, PtState, U64Pair, u64Value, type PtEntryOps, type U64 } from '@genpt/pt-core';
-import { opError, splitU64 } from '../args.js';
-import { makeRange } from '../helpers.js';
+import { PT_ENTRY_OA, ptCheckRange, PtRange, PtState, U64Pair, u64Value, type PtEntryOps, type U64, u64Split } from '@genpt/pt-core';
+import { opError } from '../args.js';
 import { definePtOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
 
@@ -34,8 +33,17 @@ export const iovaToPhysOp = definePtOp({
   build(_fmt, e: PtEntryOps): IovaToPhysWalk {
     return function iovaToPhys(t, st, iovaHi, iovaLo, out) {
       const range = st.range;
+      const common = t.common;
       out.set(0, 0);
-      const ret = makeRange(t.common, range, iovaHi, iovaLo, 0, 1);
+      // make_range(iova, 1): one byte, last = va.
+      range.topTable = common.topTable;
+      range.topLevel = common.topLevel;
+      range.maxVaszLg2 = common.topSpanLg2;
+      range.vaHi = iovaHi;
+      range.vaLo = iovaLo;
+      range.lastHi = iovaHi;
+      range.lastLo = iovaLo;
+      const ret = ptCheckRange(range);
       if (ret) return ret;
       const pts = st.pts;
       if (e.ptWalkToEntry(pts, range) === PT_ENTRY_OA) e.ptEntryOaExact(pts, out);
@@ -50,7 +58,7 @@ export const iovaToPhysOp = definePtOp({
      */
     iovaToPhys(iova: U64): U64 {
       const st = this.states.iovaToPhys;
-      splitU64(iova, st.iova, 'iova');
+      u64Split(iova, st.iova, 'iova');
       this.opCheckLive();
       const out = st.out;
       const ret = this.walks.iovaToPhys(this, st, st.iova.hi, st.iova.lo, out);

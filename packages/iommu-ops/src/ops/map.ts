@@ -45,9 +45,10 @@ import {
   type AnyPtFormat,
   type PtEntryOps,
   type U64,
+  u64Split,
 } from '@genpt/pt-core';
 import { ptCheckBestPgsize, ptWarned } from '@genpt/pt-core/internal';
-import { checkProt, opError, pagesLen, splitU64 } from '../args.js';
+import { checkProt, opError, pagesLen } from '../args.js';
 import { IommuIotlbGather, iommuIotlbGatherInit } from '../gather.js';
 import {
   ALLOC_NORMAL,
@@ -88,6 +89,10 @@ export class MapState {
   leafLevel = 0;
   /** Leaves left at the current size (< 2^53). */
   numLeaves = 0;
+  /** The prot `attrs` holds (iommu_set_prot depends on prot and the table's fixed features); -1 for none. */
+  attrsProt = -1;
+  /** The single-page fast path applies to this table: 1 yes, 0 no, -1 not known yet. */
+  singlePage = -1;
   /** clear_contig's own range and state (its level is also live in the walk). */
   readonly contigRange: PtRange;
   readonly contigState: PtState;
@@ -444,11 +449,71 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     return ret;
   }
 
+  /** iommu_set_prot() into st.attrs, remembered per prot (it depends only on prot and the table's features). */
+  function setProt(st: MapState, prot: number, gfp: number): number {
+    if (prot !== st.attrsProt) {
+      st.attrsProt = -1;
+      const ret = fmt.iommuSetProt(st.t.common, st.attrs, prot);
+      if (ret) return ret;
+      st.attrsProt = prot;
+    }
+    st.attrs.gfp = gfp;
+    return 0;
+  }
+
+  /**
+   * map_range() of one 4 KiB page whose tables exist: the kernel's steps in
+   * its order (prot, paddr width, set_prot, range, alignment, range check,
+   * __map_single_page) with nothing the general walk sets up. Returns
+   * EAGAIN where the general path must decide (a top that may grow, a table
+   * to allocate, a range the fast path does not cover).
+   */
+  function mapOnePage(
+    t: PtIommu,
+    st: MapState,
+    iovaHi: number,
+    iovaLo: number,
+    paHi: number,
+    paLo: number,
+    prot: number,
+    gfp: number,
+  ): number {
+    const common = t.common;
+    st.oaHi = paHi;
+    st.oaLo = paLo;
+    if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
+    const oasz = common.maxOaszLg2;
+    if (oasz < 64 && ((paHi & ~maskHi(oasz)) | (paLo & ~maskLo(oasz))) !== 0) return -Errno.ERANGE;
+    const ret = setProt(st, prot, gfp);
+    if (ret) return ret;
+    if (((iovaLo | paLo) & 0xfff) !== 0) return EAGAIN;
+    // An aligned page: last = iova | 0xfff, no carry, no wrap.
+    const range = st.range;
+    range.topTable = common.topTable;
+    range.topLevel = common.topLevel;
+    range.maxVaszLg2 = common.topSpanLg2;
+    range.vaHi = iovaHi;
+    range.vaLo = iovaLo;
+    range.lastHi = iovaHi;
+    range.lastLo = iovaLo | 0xfff;
+    if (ptCheckRange(range) !== 0) return common.featDynamicTop ? EAGAIN : -Errno.ERANGE;
+    if (common.checked) checkSinglePageSize(t);
+    return mapSinglePage(st);
+  }
+
   return function map(t, st, iovaHi, iovaLo, paHi, paLo, lenHi, lenLo, prot, gfp) {
     const common = t.common;
     const range = st.range;
     const gather = st.gather;
     let ret: number;
+
+    if (lenHi === 0 && lenLo === 4096) {
+      if (st.singlePage < 0) st.singlePage = fmt.hasSystemPageSize(common) && !common.featDmaIncoherent ? 1 : 0;
+      if (st.singlePage === 1) {
+        ret = mapOnePage(t, st, iovaHi, iovaLo, paHi, paLo, prot, gfp);
+        if (ret !== EAGAIN) return ret;
+      }
+    }
 
     iommuIotlbGatherInit(gather);
     st.oaHi = paHi;
@@ -460,9 +525,8 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     const oasz = common.maxOaszLg2;
     if (oasz < 64 && ((paHi & ~maskHi(oasz)) | (paLo & ~maskLo(oasz))) !== 0) return -Errno.ERANGE;
 
-    ret = fmt.iommuSetProt(common, st.attrs, prot);
+    ret = setProt(st, prot, gfp);
     if (ret) return ret;
-    st.attrs.gfp = gfp;
 
     ret = makeRangeNoCheck(common, range, iovaHi, iovaLo, lenHi, lenLo);
     if (ret) return ret;
@@ -568,9 +632,9 @@ export const mapOp = definePtOp({
      */
     mapRange(iova: U64, paddr: U64, len: U64, prot: number, gfp = 0): U64 {
       const st = this.states.map;
-      splitU64(iova, st.iova, 'iova');
-      splitU64(paddr, st.paddr, 'paddr');
-      splitU64(len, st.len, 'len');
+      u64Split(iova, st.iova, 'iova');
+      u64Split(paddr, st.paddr, 'paddr');
+      u64Split(len, st.len, 'len');
       checkProt(prot);
       return runMap(this, st, prot, gfp);
     },
@@ -581,8 +645,8 @@ export const mapOp = definePtOp({
      */
     mapPages(iova: U64, paddr: U64, pgsize: U64, pgcount: U64, prot: number, gfp = 0): U64 {
       const st = this.states.map;
-      splitU64(iova, st.iova, 'iova');
-      splitU64(paddr, st.paddr, 'paddr');
+      u64Split(iova, st.iova, 'iova');
+      u64Split(paddr, st.paddr, 'paddr');
       pagesLen(pgsize, pgcount, st.len);
       checkProt(prot);
       return runMap(this, st, prot, gfp);

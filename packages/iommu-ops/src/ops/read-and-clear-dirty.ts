@@ -23,8 +23,9 @@ import {
   type AnyPtFormat,
   type PtEntryOps,
   type U64,
+  u64Split,
 } from '@genpt/pt-core';
-import { checkDirtyArgs, opError, splitU64 } from '../args.js';
+import { checkDirtyArgs, opError } from '../args.js';
 import type { IommuDirtyBitmap } from '../dirty.js';
 import { iommuIotlbGatherAddRange } from '../gather.js';
 import { makeRange } from '../helpers.js';
@@ -135,8 +136,8 @@ export const readAndClearDirtyOp = definePtOp({
      */
     readAndClearDirty(iova: U64, size: U64, flags: number, dirty: IommuDirtyBitmap): void {
       const st = this.states.readAndClearDirty;
-      splitU64(iova, st.iova, 'iova');
-      splitU64(size, st.size, 'size');
+      u64Split(iova, st.iova, 'iova');
+      u64Split(size, st.size, 'size');
       checkDirtyArgs(flags, dirty);
       this.opBegin();
       let ret: number;

@@ -1,6 +1,6 @@
 /** set_dirty (iommufd's test op): mark the leaf at an IOVA dirty, as hardware writing through it would. */
-import { Errno, PT_ENTRY_OA, PtRange, PtState, U64Pair, type AnyPtFormat, type PtEntryOps, type U64 } from '@genpt/pt-core';
-import { opError, splitU64 } from '../args.js';
+import { Errno, PT_ENTRY_OA, PtRange, PtState, U64Pair, type AnyPtFormat, type PtEntryOps, type U64, u64Split } from '@genpt/pt-core';
+import { opError } from '../args.js';
 import { makeRange } from '../helpers.js';
 import { definePtOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
@@ -36,7 +36,7 @@ export const setDirtyOp = definePtOp({
     /** set_dirty() (iommufd test op): mark the leaf at iova dirty, as hardware writing through it would. */
     setDirty(iova: U64): void {
       const st = this.states.setDirty;
-      splitU64(iova, st.iova, 'iova');
+      u64Split(iova, st.iova, 'iova');
       this.opCheckLive();
       const ret = this.walks.setDirty(this, st, st.iova.hi, st.iova.lo);
       if (ret) throw opError(this.common, ret, 'set_dirty');

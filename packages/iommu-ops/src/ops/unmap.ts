@@ -18,6 +18,7 @@ import {
   log2ToIntLo,
   maskHi,
   maskLo,
+  ptCheckRange,
   ptDescend,
   ptEntryFullyCovered,
   ptIndexToVa,
@@ -31,8 +32,9 @@ import {
   type AnyPtFormat,
   type PtEntryOps,
   type U64,
+  u64Split,
 } from '@genpt/pt-core';
-import { checkGather, pagesLen, splitU64 } from '../args.js';
+import { checkGather, pagesLen } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { flushWritesRange, gatherRangePages, makeRange } from '../helpers.js';
 import { definePtOp } from '../op.js';
@@ -169,7 +171,18 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
     st.unmappedLo = 0;
     if (st.freeList.length !== 0) st.freeList.length = 0;
     // A range the table cannot hold unmaps nothing and leaves the gather alone.
-    if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return;
+    if (lenHi === 0 && lenLo === 4096 && (iovaLo & 0xfff) === 0) {
+      // An aligned page (the commonest unmap): last = iova | 0xfff, no carry.
+      const common = t.common;
+      range.topTable = common.topTable;
+      range.topLevel = common.topLevel;
+      range.maxVaszLg2 = common.topSpanLg2;
+      range.vaHi = iovaHi;
+      range.vaLo = iovaLo;
+      range.lastHi = iovaHi;
+      range.lastLo = iovaLo | 0xfff;
+      if (ptCheckRange(range) !== 0) return;
+    } else if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return;
     if (!unmapOneLeaf(st)) ptWalkRange(range, unmapLevel, st);
     gatherRangePages(gather, t, iovaHi, iovaLo, st.unmappedHi, st.unmappedLo, st.freeList);
   };
@@ -203,15 +216,15 @@ export const unmapOp = definePtOp({
      */
     unmapRange(iova: U64, len: U64, gather: IommuIotlbGather): U64 {
       const st = this.states.unmap;
-      splitU64(iova, st.iova, 'iova');
-      splitU64(len, st.len, 'len');
+      u64Split(iova, st.iova, 'iova');
+      u64Split(len, st.len, 'len');
       return runUnmap(this, st, gather);
     },
 
     /** The seed's unmap_pages(): unmapRange with len = pgsize * pgcount. */
     unmapPages(iova: U64, pgsize: U64, pgcount: U64, gather: IommuIotlbGather): U64 {
       const st = this.states.unmap;
-      splitU64(iova, st.iova, 'iova');
+      u64Split(iova, st.iova, 'iova');
       pagesLen(pgsize, pgcount, st.len);
       return runUnmap(this, st, gather);
     },
