@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Copy the kernel's golden traces from ../shared/golden (or $1) into
-# packages/kunit-port/golden, keeping their folders and file names.
+# packages/golden/traces, keeping their folders and file names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-../shared/golden}
-dst=packages/kunit-port/golden
+dst=packages/golden/traces
 [ -d "$src" ] || { echo "no golden traces at $src" >&2; exit 1; }
 rm -rf "$dst"
 mkdir -p "$dst"

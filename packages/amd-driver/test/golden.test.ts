@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPtError } from '@genpt/pt-core';
-import { goldenDir } from '@genpt/kunit-port/golden';
+import { goldenDir } from '@genpt/golden';
 import { DevTableEntry, getDte256, IOMMU_HWPT_ALLOC_PASID, type HwCommand } from '../dist/index.js';
 import { machine } from './helpers.js';
 

@@ -1,7 +1,7 @@
 /** Argument helpers shared by the commands: numbers, formats, files. */
 import { existsSync, readFileSync } from 'node:fs';
 import { isPtError, parseU64 } from '@genpt/pt-core';
-import type { GoldenFormat } from '@genpt/kunit-port/golden';
+import type { GoldenFormat } from '@genpt/golden';
 import { CliError } from './cli-error.js';
 import { formats } from './formats.js';
 

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { featureBits } from '@genpt/pt-core';
-import { goldenDir, type GoldenConfig, type GoldenFormat, type GoldenTrace } from '@genpt/kunit-port/golden';
+import { goldenDir, type GoldenConfig, type GoldenFormat, type GoldenTrace } from '@genpt/golden';
 import { CliError } from './cli-error.js';
 
 /** Preferred configs where the first one in name order is not the most telling. */

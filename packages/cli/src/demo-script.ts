@@ -7,7 +7,7 @@
  * of which empties a whole lower table, so the gather carries it to be freed.
  */
 import { IOMMU_READ, IOMMU_WRITE } from '@genpt/pt-core';
-import type { GoldenInit } from '@genpt/kunit-port/golden';
+import type { GoldenInit } from '@genpt/golden';
 import { hx } from './dump/units.js';
 import type { OpStep } from './script.js';
 

@@ -4,7 +4,7 @@ import { riscv64 } from '@genpt/fmt-riscv64';
 import { vtdss } from '@genpt/fmt-vtdss';
 import { x86_64 } from '@genpt/fmt-x86-64';
 import { iommuMock } from '@genpt/iommufd-selftest';
-import { goldenFormats, type GoldenFormat } from '@genpt/kunit-port/golden';
+import { goldenFormats, type GoldenFormat } from '@genpt/golden';
 
 export const formats: ReadonlyMap<string, GoldenFormat> = goldenFormats(
   ['amdv1', amdv1],

@@ -6,7 +6,7 @@
  */
 import { isPtError } from '@genpt/pt-core';
 import { dumpTable, type PtIommu } from '@genpt/iommu-ops';
-import { GoldenSession, type GoldenFormat, type GoldenStep, type GoldenTrace } from '@genpt/kunit-port/golden';
+import { GoldenSession, type GoldenFormat, type GoldenStep, type GoldenTrace } from '@genpt/golden';
 import { CliError } from './cli-error.js';
 import type { NamedConfig } from './configs.js';
 import type { OpStep } from './script.js';

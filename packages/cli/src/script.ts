@@ -16,7 +16,7 @@ import {
   isPtError,
   parseU64,
 } from '@genpt/pt-core';
-import type { GoldenStep } from '@genpt/kunit-port/golden';
+import type { GoldenStep } from '@genpt/golden';
 import { CliError } from './cli-error.js';
 
 /** An op step as GoldenSession runs it (never a driver callback). */

@@ -1,5 +1,5 @@
 /** Choosing the format and config a command runs with: flags, then the script, then defaults. */
-import { jsonEqual, type GoldenFormat } from '@genpt/kunit-port/golden';
+import { jsonEqual, type GoldenFormat } from '@genpt/golden';
 import { defaultFormatName, findFormat } from './args.js';
 import { configNames, normaliseConfig, resolveConfig, type NamedConfig } from './configs.js';
 import { ScriptRunner } from './runner.js';

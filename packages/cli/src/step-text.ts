@@ -1,6 +1,6 @@
 /** One line (or a few) per script step and its result, for `genpt run` and `genpt demo`. */
 import { errnoName } from '@genpt/pt-core';
-import type { GoldenGather, GoldenStep } from '@genpt/kunit-port/golden';
+import type { GoldenGather, GoldenStep } from '@genpt/golden';
 import { protText } from './decode/leaf.js';
 import { bytesText, hx } from './dump/units.js';
 import type { FreedTable, StepRecord } from './runner.js';

@@ -1,21 +1,17 @@
 /**
  * @genpt/kunit-port: the Linux kernel's generic_pt kunit suites as functions
- * a format package calls from its own vitest files, and the golden-trace
- * replayer (the counterpart of the kernel's compare test).
+ * a format package calls from its own vitest files, and vitest suites over
+ * the golden traces. The traces and their replayer are @genpt/golden (also
+ * re-exported here).
  */
-export * from './golden/schema.js';
-export * from './golden/session.js';
-export * from './golden/replay.js';
-export * from './golden/registry.js';
+export * from '@genpt/golden';
 export * from './golden/describe.js';
-export * from './golden/decode.js';
 export * from './kunit/fixture.js';
 export * from './kunit/random.js';
 export { checkAllLevels, doMap } from './kunit/check-levels.js';
 export { checkIova, countValids, countValidsPerSize, countValidsSingle, doUnmap } from './kunit/count.js';
 export { describeGenericPtSuite, GENERIC_PT_CASES, type SuiteOptions } from './kunit/generic-suite.js';
 export { describeIommuPtSuite, IOMMU_PT_CASES } from './kunit/iommu-suite.js';
-export * from './golden/dir.js';
 export { describeFormatProperties, type PropertyOptions } from './kunit/properties.js';
 export { describeBulkOpProperties } from './kunit/bulk-properties.js';
 export { describeIommuPtModel, type ModelOptions } from './suites/model.js';

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { replayTrace, loadGoldenTrace, findGoldenFiles, summarize, type ReplayOutcome } from '@genpt/kunit-port/golden';
+import { replayTrace, loadGoldenTrace, findGoldenFiles, summarize, type ReplayOutcome } from '@genpt/golden';
 import { CliError } from '../cli-error.js';
 import { formats } from '../formats.js';
 

@@ -1,7 +1,7 @@
 /** genpt walk: translate an IOVA through a page table in a raw memory image. */
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { GoldenSession } from '@genpt/kunit-port/golden';
+import { GoldenSession } from '@genpt/golden';
 import { defaultFormatName, findFormat, formatNames, parseAddr, parseSmallInt } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { resolveConfig } from '../configs.js';

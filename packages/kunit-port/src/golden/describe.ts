@@ -1,8 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeGoldenDumps } from './decode.js';
-import { findGoldenFiles, loadGoldenTrace, replayTrace } from './replay.js';
-import type { GoldenFormat } from './session.js';
+import { decodeGoldenDumps, findGoldenFiles, loadGoldenTrace, replayTrace, type GoldenFormat } from '@genpt/golden';
 
 /**
  * A vitest test per golden trace under `dir` whose format is in `formats`:

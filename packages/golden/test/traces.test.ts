@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findGoldenFiles, goldenDir, loadGoldenTrace } from '../src/index.js';
+import { findGoldenFiles, goldenDir, loadGoldenTrace } from '@genpt/golden';
 
 const shared = path.resolve(import.meta.dirname, '../../../../shared/golden');
 

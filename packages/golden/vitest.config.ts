@@ -1,0 +1,3 @@
+import { genptVitestConfig } from '../../scripts/vitest-base.js';
+
+export default genptVitestConfig();
