@@ -3,7 +3,7 @@
  * package's README, with `@genpt/<pkg>` imports pointed at the sources, and
  * return what it printed. Keeps every README example honest.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,6 +29,7 @@ export async function runReadmeExample(pkgDir: string): Promise<string[]> {
     await import(pathToFileURL(file).href);
   } finally {
     console.log = orig;
+    rmSync(dir, { recursive: true, force: true });
   }
   return lines;
 }

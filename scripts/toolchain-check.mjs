@@ -15,6 +15,7 @@
  * is downloaded. Usage: pnpm toolchain-check [--keep] (--keep leaves the
  * temporary directory for a look).
  */
+import { findChromium, NO_CHROMIUM } from './browser.mjs';
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -125,15 +126,9 @@ function requireBuilt() {
 }
 
 function chromiumPath() {
-  if (process.env.GENPT_CHROMIUM) return process.env.GENPT_CHROMIUM;
-  try {
-    const found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-    if (found) return found;
-  } catch {
-    // not on PATH
-  }
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  throw new CheckError('Chromium not found: apt-get install chromium (see .ci/run) or set GENPT_CHROMIUM');
+  const found = findChromium();
+  if (found === undefined) throw new CheckError(NO_CHROMIUM);
+  return found;
 }
 
 /** The session with a header that imports what it uses and defines print(). */

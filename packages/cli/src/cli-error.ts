@@ -21,5 +21,15 @@ export function reportError(e: unknown): number {
     process.stderr.write(`genpt: ${e.message}\n`);
     return 1;
   }
+  // A file the command was given or told to write: Node's own message
+  // already starts with the errno name ("ENOENT: no such file ..., open 'x'").
+  if (
+    e instanceof Error &&
+    typeof (e as NodeJS.ErrnoException).code === 'string' &&
+    typeof (e as NodeJS.ErrnoException).syscall === 'string'
+  ) {
+    process.stderr.write(`genpt: ${e.message}\n`);
+    return 1;
+  }
   throw e;
 }

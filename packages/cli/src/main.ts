@@ -1,5 +1,12 @@
 /** The genpt command line: dispatch to a command, errors to stderr with their errno name. */
+import { readFileSync } from 'node:fs';
 import { CliError, reportError } from './cli-error.js';
+
+/** @genpt/cli's version, from its package.json. */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 interface Command {
   summary: string;
@@ -44,7 +51,8 @@ genpt: the Linux kernel's Generic Page Table (iommupt) in TypeScript.
 Commands:
 ${lines.join('\n')}
 
-Run "genpt <command> --help" for a command's options. Addresses may be given
+Run "genpt <command> --help" for a command's options, "genpt --version" for
+the version. Addresses may be given
 in hex (0x...) or decimal. Errors go to stderr as "genpt: ECODE: message";
 exit status 0 on success, 1 when an operation fails, 2 for usage errors.
 `;
@@ -54,6 +62,10 @@ exit status 0 on success, 1 when an operation fails, 2 for usage errors.
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   try {
+    if (name === '--version' || name === '-V' || name === 'version') {
+      process.stdout.write(`${cliVersion()}\n`);
+      return 0;
+    }
     if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
       process.stdout.write(mainHelp());
       return name === undefined ? 2 : 0;

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { IommuIotlbGather, putPagesList } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { minTablePages } from '../dist/bench/scale.js';
 import { BENCH_FORMATS, checkIdentical, dumpText, prepare, SHAPES } from '../dist/bench/seed.js';
+import { tempDir } from './helpers.js';
 import { genpt } from './run-cli.js';
 
 describe('bench: the old baseline builds the same tables as iommupt', () => {
@@ -54,7 +54,7 @@ describe('bench: the old baseline builds the same tables as iommupt', () => {
 
 describe('genpt bench', () => {
   it("--json prints one row per format, op and shape with the issue's fields; --svg draws them", () => {
-    const svg = path.join(mkdtempSync(path.join(tmpdir(), 'genpt-bench-')), 'bench.svg');
+    const svg = path.join(tempDir('bench'), 'bench.svg');
     const r = genpt(['bench', '--quick', '--no-scale', '--json', '--svg', svg]);
     expect(r.status).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];

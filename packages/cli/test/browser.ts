@@ -1,23 +1,16 @@
 /**
  * Debian's Chromium driven by playwright-core (its own browser download
- * does not work on machines like CI's): GENPT_CHROMIUM, else chromium on
- * PATH, else /usr/bin/chromium.
+ * does not work on machines like CI's), found as scripts/browser.mjs finds
+ * it (GENPT_CHROMIUM, then Chromium or Chrome on PATH); the root install
+ * sets one up when it can.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { findChromium, NO_CHROMIUM } from '../../../scripts/browser.mjs';
 
 export function chromiumPath(): string {
-  const env = process.env.GENPT_CHROMIUM;
-  if (env) return env;
-  try {
-    const found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-    if (found) return found;
-  } catch {
-    // not on PATH
-  }
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  throw new Error("Chromium not found: install Debian's chromium (see .ci/run) or set GENPT_CHROMIUM");
+  const found = findChromium();
+  if (found === undefined) throw new Error(NO_CHROMIUM);
+  return found;
 }
 
 export function launchChromium(): Promise<Browser> {

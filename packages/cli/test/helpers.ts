@@ -1,10 +1,20 @@
 /** Shared test helpers: temp dirs, scripts on disk, the image notes genpt prints. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 
+const made: string[] = [];
+// Every test file that uses these helpers removes its temp dirs when it ends.
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed when the test file is done. */
 export function tempDir(tag: string): string {
-  return mkdtempSync(path.join(tmpdir(), `genpt-${tag}-`));
+  const d = mkdtempSync(path.join(tmpdir(), `genpt-${tag}-`));
+  made.push(d);
+  return d;
 }
 
 export function writeJson(dir: string, name: string, value: unknown): string {

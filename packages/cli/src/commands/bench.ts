@@ -7,6 +7,7 @@ import { measureScale, SCALE_SHAPES, type ScaleRow } from '../bench/scale.js';
 import { BENCH_FORMATS, measureRow, medianRow, SHAPES, type SeedRow, type TimingOptions } from '../bench/seed.js';
 import { benchSvg } from '../bench/svg.js';
 import { CliError } from '../cli-error.js';
+import { Progress } from '../progress.js';
 
 export const benchHelp = `Usage: genpt bench [options]
 
@@ -166,17 +167,29 @@ export function bench(argv: string[]): number {
   // run of one row, and the median drops it.
   const warm: TimingOptions = { batch: opts.batch, samples: 1, warmup: values.quick ? 20 : 400 };
   const passes: SeedRow[][] = [];
+  const progress = new Progress(values.json === true);
   for (let run = -1; run < runs; run++) {
     const pass: SeedRow[] = [];
-    for (const f of BENCH_FORMATS) for (const shape of SHAPES) pass.push(measureRow(f, shape, run < 0 ? warm : opts));
+    for (const f of BENCH_FORMATS) {
+      for (const shape of SHAPES) {
+        progress.show(`${run < 0 ? 'warming up' : `run ${run + 1}/${runs}`}: ${f.key} ${shape.pgcount}x2^${shape.pgsizeLg2}`);
+        pass.push(measureRow(f, shape, run < 0 ? warm : opts));
+      }
+    }
     if (run >= 0) passes.push(pass);
   }
   const rows = passes[0]!.map((_, i) => medianRow(passes.map((p) => p[i]!)));
   const json = jsonRows(rows);
   const scale: ScaleRow[] = [];
   if (!values['no-scale']) {
-    for (const f of BENCH_FORMATS) for (const s of SCALE_SHAPES) scale.push(...measureScale(f, s));
+    for (const f of BENCH_FORMATS) {
+      for (const s of SCALE_SHAPES) {
+        progress.show(`scale: ${f.key} ${s.pgcount}x2^${s.pgsizeLg2}`);
+        scale.push(...measureScale(f, s));
+      }
+    }
   }
+  progress.clear();
   const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} CPUs, node ${process.version}, ${runs} run(s) x ${samples} samples of ${opts.batch} calls, median of runs`;
   if (values.svg !== undefined) writeFileSync(values.svg, benchSvg(rows, `genpt bench: ${machine}`));
   if (values.json) {
