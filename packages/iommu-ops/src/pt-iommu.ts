@@ -17,6 +17,7 @@ import {
   U64Pair,
   bit,
   featureNames,
+  validateFormat,
   ptAllRange,
   ptTopRange,
   ptTopRangeOf,
@@ -116,36 +117,58 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
    * PtError with the kernel's errno when the config is refused.
    */
   static init<F extends AnyPtFormat>(fmt: F, cfg: FormatCfg<F>, opts: PtIommuOptions = {}): PtIommu<F> {
-    const t = new PtIommu(fmt, opts);
+    checkInitArgs(fmt, cfg, opts);
+    const t = new PtIommu(fmt, opts ?? {});
     const ret = t.initTable(cfg);
-    if (ret) throw PtError.fromErrno(ret, `${fmt.name} init`);
+    if (ret) {
+      // Nothing was allocated before the top table, the last step.
+      throw PtError.fromErrno(ret, `${fmt.name} init: ${t.initReason || 'refused'}`);
+    }
     return t;
+  }
+
+  /** Why init refused the config, for its error. */
+  private initReason = '';
+
+  private refuse(errno: number, reason: string): number {
+    this.initReason = reason;
+    return errno;
   }
 
   private initTable(cfg: FormatCfg<F>): number {
     const fmt = this.fmt;
     const common = this.common;
-    for (const k of ['features', 'hwMaxVaszLg2', 'hwMaxOaszLg2'] as const) {
-      if (!Number.isInteger(cfg[k]) || cfg[k] < 0) return -Errno.EINVAL;
+    for (const k of ['hwMaxVaszLg2', 'hwMaxOaszLg2'] as const) {
+      const v = cfg[k];
+      if (!Number.isInteger(v) || v < 0 || v > 64) return this.refuse(-Errno.EINVAL, `cfg.${k} ${String(v)} is not a width 0..64`);
     }
-    if (cfg.hwMaxVaszLg2 > fmt.maxVaAddressLg2 || !cfg.hwMaxVaszLg2 || !cfg.hwMaxOaszLg2) return -Errno.EINVAL;
-    common.features = cfg.features >>> 0;
+    const f = cfg.features;
+    if (!Number.isInteger(f) || f < 0 || f > 0xffffffff) return this.refuse(-Errno.EINVAL, `cfg.features ${String(f)} is not a u32 bitmap`);
+    if (!cfg.hwMaxVaszLg2 || !cfg.hwMaxOaszLg2) return this.refuse(-Errno.EINVAL, 'cfg.hwMaxVaszLg2 and cfg.hwMaxOaszLg2 must not be 0');
+    if (cfg.hwMaxVaszLg2 > fmt.maxVaAddressLg2) {
+      return this.refuse(-Errno.EINVAL, `cfg.hwMaxVaszLg2 ${cfg.hwMaxVaszLg2} is past ${fmt.name}'s ${fmt.maxVaAddressLg2}`);
+    }
+    common.features = f >>> 0;
     common.maxVaszLg2 = cfg.hwMaxVaszLg2;
     common.maxOaszLg2 = cfg.hwMaxOaszLg2;
     let ret = fmt.iommuFmtInit(common, cfg);
-    if (ret) return ret;
-    if (cfg.hwMaxOaszLg2 > fmt.maxOaLg2(common)) return -Errno.EINVAL;
+    if (ret) return this.refuse(ret, `the ${fmt.name} format refused the config ${JSON.stringify(cfg)}`);
+    if (cfg.hwMaxOaszLg2 > fmt.maxOaLg2(common)) {
+      return this.refuse(-Errno.EINVAL, `cfg.hwMaxOaszLg2 ${cfg.hwMaxOaszLg2} is past ${fmt.name}'s ${fmt.maxOaLg2(common)}`);
+    }
     ret = this.initCommon();
     if (ret) return ret;
 
     const d = this.driverOps;
     if (common.featDynamicTop && (d.changeTop === undefined || d.getTopLock === undefined)) {
-      return -Errno.EINVAL;
+      return this.refuse(-Errno.EINVAL, 'DYNAMIC_TOP needs driverOps.changeTop and driverOps.getTopLock');
     }
     if (common.feature(PT_FEAT_SIGN_EXTEND) && (common.feature(PT_FEAT_FULL_VA) || common.featDynamicTop)) {
-      return -Errno.EINVAL;
+      return this.refuse(-Errno.EINVAL, 'SIGN_EXTEND cannot be combined with FULL_VA or DYNAMIC_TOP');
     }
-    if (common.featDmaIncoherent && this.iommuDevice === undefined) return -Errno.EINVAL;
+    if (common.featDmaIncoherent && this.iommuDevice === undefined) {
+      return this.refuse(-Errno.EINVAL, 'DMA_INCOHERENT needs an iommuDevice for cache maintenance');
+    }
 
     this.initDomain();
 
@@ -163,7 +186,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     const top = ptTopRange(common);
     if (top.topLevel > fmt.maxTopLevel) {
       ptWarned(this.common, 'pt_init_common: top_range.top_level > PT_MAX_TOP_LEVEL');
-      return -Errno.EINVAL;
+      return this.refuse(-Errno.EINVAL, `top level ${top.topLevel} is past ${fmt.name}'s ${fmt.maxTopLevel}`);
     }
     if (top.topLevel === fmt.maxTopLevel || common.maxVaszLg2 === top.maxVaszLg2) {
       common.features &= ~bit(PT_FEAT_DYNAMIC_TOP);
@@ -172,16 +195,22 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     common.features >>>= 0;
     // Requested features must be ones this build supports (and, outside
     // debug builds, include every force-enabled one).
-    if (
-      common.features & ~common.supportedFeatures ||
-      (!common.debug && (common.features & common.forceEnabledFeatures) !== common.forceEnabledFeatures)
-    ) {
-      return -Errno.EOPNOTSUPP;
+    const unsupported = (common.features & ~common.supportedFeatures) >>> 0;
+    if (unsupported) {
+      return this.refuse(-Errno.EOPNOTSUPP, `${fmt.name} does not support ${featureNames(unsupported, fmt.featureNames).join(', ')}`);
+    }
+    const missing = (common.forceEnabledFeatures & ~common.features) >>> 0;
+    if (!common.debug && missing) {
+      return this.refuse(-Errno.EOPNOTSUPP, `${fmt.name} requires ${featureNames(missing, fmt.featureNames).join(', ')} (force-enabled)`);
     }
     // A fixed top must be able to span the VA asked for.
     if (!common.featDynamicTop && top.topLevel !== fmt.maxTopLevel) {
-      if (common.maxVaszLg2 > common.numItemsLg2[top.topLevel]! + common.itemLg2sz[top.topLevel]!) {
-        return -Errno.EOPNOTSUPP;
+      const span = common.numItemsLg2[top.topLevel]! + common.itemLg2sz[top.topLevel]!;
+      if (common.maxVaszLg2 > span) {
+        return this.refuse(
+          -Errno.EOPNOTSUPP,
+          `a fixed top at level ${top.topLevel} spans ${span} bits, not the ${common.maxVaszLg2} asked for (DYNAMIC_TOP grows it)`,
+        );
       }
     }
     const fmtMax = fmt.maxOaLg2(common);
@@ -309,5 +338,28 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
 for (const op of ptOpsSlots[0]!.PT_OPS) {
   for (const [name, fn] of Object.entries(op.methods)) {
     Object.defineProperty(PtIommu.prototype, name, { value: fn, writable: true, configurable: true });
+  }
+}
+
+/** init()'s own arguments, before anything is made (EINVAL naming the argument). */
+function checkInitArgs(fmt: unknown, cfg: unknown, opts: unknown): void {
+  const f = fmt as Partial<AnyPtFormat> | null;
+  if (typeof f !== 'object' || f === null || typeof f.name !== 'string' || typeof f.loadEntryRaw !== 'function') {
+    throw new PtError('EINVAL', 'init: fmt is not a page table format');
+  }
+  try {
+    validateFormat(f as AnyPtFormat);
+  } catch (e) {
+    throw new PtError('EINVAL', `init: ${(e as Error).message}`);
+  }
+  if (typeof cfg !== 'object' || cfg === null) throw new PtError('EINVAL', `${f.name} init: cfg must be an object`);
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null))
+    throw new PtError('EINVAL', `${f.name} init: opts must be an object`);
+  const o = (opts ?? {}) as PtIommuOptions;
+  if (o.mem !== undefined && !(o.mem instanceof TableMemory)) throw new PtError('EINVAL', `${f.name} init: opts.mem must be a TableMemory`);
+  for (const k of ['driverOps', 'domainOps', 'iommuDevice'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'object' || v === null))
+      throw new PtError('EINVAL', `${f.name} init: opts.${k} must be an object`);
   }
 }

@@ -234,3 +234,35 @@ describe('dump', () => {
     expect([leaf.index, leaf.kind, leaf.oa, leaf.sizeLg2, d.tables[2]!.va]).toEqual([1, 'L', 0x1000n, 12, 0x40200000n]);
   });
 });
+
+describe('init errors say which condition failed', () => {
+  const msg = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (e) {
+      if (isPtError(e)) return `${e.code}: ${e.message}`;
+      throw e;
+    }
+    return 'ok';
+  };
+
+  it('names the unsupported feature, the width out of range and the missing driver hook', () => {
+    expect(msg(() => PtIommu.init(toy, { ...cfg39, features: bit(4) }))).toMatch(
+      /^EOPNOTSUPP: .*toy init: toy does not support FLUSH_RANGE$/,
+    );
+    expect(msg(() => PtIommu.init(toy, { ...cfg39, hwMaxVaszLg2: 70 }))).toMatch(/cfg\.hwMaxVaszLg2 70 is not a width 0\.\.64/);
+    expect(msg(() => PtIommu.init(toy, { ...cfg39, features: 2 ** 32 + 16 }))).toMatch(
+      /^EINVAL: .*cfg\.features 4294967312 is not a u32 bitmap/,
+    );
+    expect(msg(() => PtIommu.init(toy, { ...cfg39, features: bit(PT_FEAT_DYNAMIC_TOP), topLevel: 1 }))).toMatch(
+      /DYNAMIC_TOP needs driverOps\.changeTop and driverOps\.getTopLock/,
+    );
+  });
+
+  it('refuses malformed arguments with EINVAL instead of a TypeError', () => {
+    expect(msg(() => PtIommu.init(toy, null as never))).toMatch(/^EINVAL: .*cfg must be an object/);
+    expect(msg(() => PtIommu.init(toy, cfg39, null as never))).toMatch(/^EINVAL: .*opts must be an object/);
+    expect(msg(() => PtIommu.init(toy, cfg39, { mem: {} as never }))).toMatch(/^EINVAL: .*opts\.mem must be a TableMemory/);
+    expect(msg(() => PtIommu.init({ name: 'bogus' } as never, cfg39))).toMatch(/^EINVAL: .*not a page table format/);
+  });
+});
