@@ -89,8 +89,10 @@ export class MapState {
   leafLevel = 0;
   /** Leaves left at the current size (< 2^53). */
   numLeaves = 0;
-  /** The prot `attrs` holds (iommu_set_prot depends on prot and the table's fixed features); -1 for none. */
+  /** The prot `attrs` holds (iommu_set_prot depends on prot and the table's features); -1 for none. */
   attrsProt = -1;
+  /** The features `attrs` was made under: a driver may set one after creation (VT-d's FORCE_COHERENCE). */
+  attrsFeatures = 0;
   /** The single-page fast path applies to this table: 1 yes, 0 no, -1 not known yet. */
   singlePage = -1;
   /** clear_contig's own range and state (its level is also live in the walk). */
@@ -449,13 +451,15 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     return ret;
   }
 
-  /** iommu_set_prot() into st.attrs, remembered per prot (it depends only on prot and the table's features). */
+  /** iommu_set_prot() into st.attrs, remembered per prot and features (it depends on nothing else). */
   function setProt(st: MapState, prot: number, gfp: number): number {
-    if (prot !== st.attrsProt) {
+    const common = st.t.common;
+    if (prot !== st.attrsProt || common.features !== st.attrsFeatures) {
       st.attrsProt = -1;
-      const ret = fmt.iommuSetProt(st.t.common, st.attrs, prot);
+      const ret = fmt.iommuSetProt(common, st.attrs, prot);
       if (ret) return ret;
       st.attrsProt = prot;
+      st.attrsFeatures = common.features;
     }
     st.attrs.gfp = gfp;
     return 0;
@@ -508,8 +512,9 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     let ret: number;
 
     if (lenHi === 0 && lenLo === 4096) {
-      if (st.singlePage < 0) st.singlePage = fmt.hasSystemPageSize(common) && !common.featDmaIncoherent ? 1 : 0;
-      if (st.singlePage === 1) {
+      if (st.singlePage < 0) st.singlePage = fmt.hasSystemPageSize(common) ? 1 : 0;
+      // Features may change after creation, so DMA_INCOHERENT is read each time.
+      if (st.singlePage === 1 && !common.featDmaIncoherent) {
         ret = mapOnePage(t, st, iovaHi, iovaLo, paHi, paLo, prot, gfp);
         if (ret !== EAGAIN) return ret;
       }
