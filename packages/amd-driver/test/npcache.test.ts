@@ -29,7 +29,8 @@ describe('NpCache', () => {
     const s = npc();
     expect(s.driver.npCache).toBe(true);
     expect(s.domain.table.featureNames()).toContain('FLUSH_RANGE_NO_GAPS');
-    expect(machine().driver.domainAllocPaging(machine().driver.probeDevice(0, 1)).table.featureNames()).toContain('FLUSH_RANGE');
+    const plain = machine().driver;
+    expect(plain.domainAllocPaging(plain.probeDevice(0, 1)).table.featureNames()).toContain('FLUSH_RANGE');
   });
 
   it('map is followed by a flush of the mapped range', () => {

@@ -5,6 +5,7 @@
  * in checked tables).
  */
 import {
+  argBits,
   IOMMU_PROT_MASK,
   PtError,
   u64ShlHi,
@@ -19,10 +20,10 @@ import {
 import { IommuDirtyBitmap } from './dirty.js';
 import { IommuIotlbGather } from './gather.js';
 
-/** prot must be an integer of IOMMU_* bits (EINVAL). */
-export function checkProt(prot: number): void {
-  if (!Number.isInteger(prot) || prot < 0 || (prot & ~IOMMU_PROT_MASK) !== 0) {
-    throw new PtError('EINVAL', `prot ${String(prot)} has bits outside IOMMU_READ..IOMMU_PRIV`);
+/** prot must be a u32 of IOMMU_* bits (EINVAL): 2^32 + 3 is not read/write. */
+export function checkProt(prot: number, where = 'map'): void {
+  if (typeof prot !== 'number' || prot < 0 || prot > IOMMU_PROT_MASK || (prot & ~IOMMU_PROT_MASK) !== 0 || !Number.isInteger(prot)) {
+    argBits(prot, IOMMU_PROT_MASK, where, 'prot');
   }
 }
 

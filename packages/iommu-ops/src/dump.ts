@@ -8,6 +8,7 @@ import {
   PT_ENTRY_EMPTY,
   PT_ENTRY_OA,
   PT_ENTRY_TABLE,
+  PtError,
   PtState,
   PtWriteAttrs,
   U64Pair,
@@ -82,6 +83,8 @@ export function tableAddressMask(common: PtCommon): bigint {
 
 /** Dump every table of `t` (see {@link DumpTable}). */
 export function dumpTable(t: PtIommu): TableDump {
+  // After deinit the pages are free (and maybe another table's): like every op, ENODEV.
+  if (!t.isLive) throw new PtError('ENODEV', 'dump of a page table after deinit');
   const common = t.common;
   const fmt = common.fmt;
   const addrMask = tableAddressMask(common);

@@ -11,6 +11,7 @@ export { iommuIotlbSync, makeRange, makeRangeNoCheck, putPagesList } from './hel
 export * from './pt-iommu.js';
 export { iommuPtImpl, iommuPtSlot } from './impl.js';
 export type { PtOpMethods, PtOpStates, PtOpWalks } from './ops/index.js';
+export type { PtTableProblem } from './ops/validate.js';
 export { definePtOp, type PtOp } from './op.js';
 export * from './dump.js';
 export * from './iommu-core.js';

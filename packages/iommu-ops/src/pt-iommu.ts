@@ -287,6 +287,18 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     this.opBegin();
     try {
       const common = this.common;
+      // A corrupted table (a pointer outside the memory or to a free page):
+      // free only the sound tables, never pages the pointers merely name.
+      const check = this.states.validate;
+      if (this.walks.validate(this as PtIommu, check) !== 0) {
+        putPagesList(common.mem, check.tables);
+        this.opState = PT_OP_DEAD;
+        const n = check.problems.length;
+        throw new PtError(
+          'EFAULT',
+          `deinit: ${check.problems[0]!.message}${n > 1 ? ` (and ${n - 1} more)` : ''}; the sound tables were freed`,
+        );
+      }
       const collect = this.states.collect;
       const range = ptAllRange(common, collect.range);
       collect.freeList.length = 0;

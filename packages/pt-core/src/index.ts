@@ -4,6 +4,7 @@
  * format in it.
  */
 export * from './errno.js';
+export * from './arg.js';
 export { PtCheckError, ptCheckFailed } from './check.js';
 export * from './u64.js';
 export * from './u64-big.js';

@@ -3,6 +3,7 @@
  * IOMMU — its DeviceID and DMA aliases, the domain it is attached to, its
  * ATS and PASID capabilities, and its GCR3 table when it uses one.
  */
+import { argInstance, PtError } from '@genpt/pt-core';
 import type { AmdIommu } from './amd-iommu.js';
 import type { ProtectionDomain } from './domain.js';
 import { pciName } from './events.js';
@@ -54,4 +55,18 @@ export class IommuDevData {
   dmaAliases(): number[] {
     return [this.devid, ...this.aliases];
   }
+}
+
+/**
+ * A device argument: one this driver probed (an IommuDevData still in one of
+ * its IOMMUs' device lists), else EINVAL naming the argument. A device from
+ * another driver instance would program that instance's device table.
+ */
+export function checkDevice(iommus: readonly AmdIommu[], dev: unknown, where: string): IommuDevData {
+  argInstance(dev, IommuDevData, where, 'dev');
+  const d = dev as IommuDevData;
+  if (!iommus.includes(d.iommu) || d.iommu.devData.get(d.devid) !== d) {
+    throw new PtError('EINVAL', `${where}: dev ${d.name} was not probed by this driver`);
+  }
+  return d;
 }

@@ -36,7 +36,7 @@ import {
 import { amdv1, PT_FEAT_AMDV1_ENCRYPT_TABLES, PT_FEAT_AMDV1_FORCE_COHERENCE } from '@genpt/fmt-amdv1';
 import { PT_FEAT_X86_64_AMD_ENCRYPT_TABLES, x86_64 } from '@genpt/fmt-x86-64';
 import type { AmdIommu } from './amd-iommu.js';
-import type { IommuDevData } from './device.js';
+import { checkDevice, type IommuDevData } from './device.js';
 import type { AmdIommuDriver } from './driver.js';
 import { attachDevice, detachDevice } from './attach.js';
 import { cloneAliases, setDteEntry, type Amdv1PtInfo } from './dte.js';
@@ -304,6 +304,7 @@ export class ProtectionDomain {
   /** amd_iommu_attach_device() */
   attachDev(dev: IommuDevData): void {
     this.checkLive();
+    checkDevice(this.driver.iommus, dev, 'attachDev');
     if (dev.domain === this) return;
     if (this.dirtyOps !== null && !this.driver.hdSupport(dev.iommu)) {
       throw new PtError('EINVAL', `${dev.name}: its IOMMU cannot track dirty pages`);

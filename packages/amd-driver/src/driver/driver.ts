@@ -5,10 +5,10 @@
  * options (amd_iommu=pgtbl_v1|pgtbl_v2|nohugepages|v2_pgsizes_only) and the
  * domain ID allocator.
  */
-import { PtError, type TableMemory } from '@genpt/pt-core';
+import { argInt, argObject, argU32, PtError, type TableMemory } from '@genpt/pt-core';
 import type { SystemMemory } from '../hw/system-memory.js';
 import { AmdIommu, type AmdIommuMmio } from './amd-iommu.js';
-import { IommuDevData, type DeviceOptions } from './device.js';
+import { checkDevice, IommuDevData, type DeviceOptions } from './device.js';
 import { DomainIds } from './domain-ids.js';
 import { detachDevice } from './attach.js';
 import { ProtectionDomain, type PdMode } from './domain.js';
@@ -140,6 +140,10 @@ export class AmdIommuDriver {
    * a domain is attached.
    */
   probeDevice(iommuIndex: number, devid: number, opts: DeviceOptions = {}): IommuDevData {
+    argInt(iommuIndex, 0, 0xffff, 'probeDevice', 'iommuIndex');
+    argObject(opts, 'probeDevice', 'opts');
+    if (opts.aliases !== undefined && !Array.isArray(opts.aliases))
+      throw new PtError('EINVAL', 'probeDevice: opts.aliases is not an array');
     const iommu = this.iommus[iommuIndex];
     if (iommu === undefined) throw new PtError('ENODEV', `no IOMMU ${iommuIndex}`);
     if (!Number.isInteger(devid) || devid < 0 || devid > iommu.lastBdf) throw new PtError('ENODEV', `device id ${devid}`);
@@ -162,6 +166,8 @@ export class AmdIommuDriver {
    * other. Throws EOPNOTSUPP otherwise, EINVAL-free like the kernel.
    */
   domainAllocPaging(dev: IommuDevData, flags = 0): ProtectionDomain {
+    checkDevice(this.iommus, dev, 'domainAllocPaging');
+    argU32(flags, 'domainAllocPaging', 'flags');
     const supported = IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_NEST_PARENT;
     if (!Number.isInteger(flags) || flags & ~supported) throw new PtError('EOPNOTSUPP', `domain flags 0x${flags.toString(16)}`);
     switch (flags) {
@@ -209,6 +215,7 @@ export class AmdIommuDriver {
 
   /** The blocked domain's attach_dev: detach, then a DTE with only V set. */
   blockDevice(dev: IommuDevData): void {
+    checkDevice(this.iommus, dev, 'blockDevice');
     if (dev.domain !== null) detachDevice(dev);
     devUpdateDte(dev, false);
   }

@@ -7,6 +7,9 @@
 import {
   PtError,
   U64Pair,
+  argBool,
+  argBytes,
+  argInt,
   maskHi,
   maskLo,
   numberHi,
@@ -168,11 +171,10 @@ export class AmdIommuHw {
    * stops the transfer, is logged in the event log, and is returned.
    */
   dma(deviceId: number, iova: U64, len: number, write: boolean, data?: Uint8Array): DmaResult {
-    if (!Number.isInteger(deviceId) || deviceId < 0 || deviceId > 0xffff) {
-      throw new PtError('EINVAL', `device id ${String(deviceId)}`);
-    }
-    if (!Number.isInteger(len) || len <= 0 || len > 2 ** 31) throw new PtError('EINVAL', `DMA length ${String(len)}`);
-    if (write && data !== undefined && data.length < len) throw new PtError('EINVAL', 'DMA data shorter than len');
+    argInt(deviceId, 0, 0xffff, 'dma', 'deviceId');
+    argInt(len, 1, 2 ** 31, 'dma', 'len');
+    argBool(write, 'dma', 'write');
+    if (write && data !== undefined) argBytes(data, len, 'dma', 'data');
     const a = this.iova;
     u64Split(iova, a, 'iova');
     if (u64AddOverflows(a.hi, a.lo, 0, len - 1)) throw new PtError('EOVERFLOW', 'DMA wraps past 2^64');
@@ -206,6 +208,9 @@ export class AmdIommuHw {
    * Caches, A/D bits and the event log change exactly as for a DMA.
    */
   translateAccess(deviceId: number, iova: U64, write: boolean): { ok: true; oa: U64 } | { ok: false; fault: DmaFault } {
+    // A device ID is the 16-bit PCI requester ID: anything else must not reach the device table.
+    argInt(deviceId, 0, 0xffff, 'translateAccess', 'deviceId');
+    argBool(write, 'translateAccess', 'write');
     const a = this.iova;
     u64Split(iova, a, 'iova');
     const tr = this.tr;

@@ -12,8 +12,9 @@ import { mapOp } from './map.js';
 import { readAndClearDirtyOp } from './read-and-clear-dirty.js';
 import { setDirtyOp } from './set-dirty.js';
 import { unmapOp } from './unmap.js';
+import { validateOp } from './validate.js';
 
-export const PT_OPS = [collectOp, mapOp, unmapOp, iovaToPhysOp, readAndClearDirtyOp, setDirtyOp] as const;
+export const PT_OPS = [collectOp, mapOp, unmapOp, iovaToPhysOp, readAndClearDirtyOp, setDirtyOp, validateOp] as const;
 
 type Ops = (typeof PT_OPS)[number];
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

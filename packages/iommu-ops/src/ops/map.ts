@@ -653,7 +653,7 @@ export const mapOp = definePtOp({
       u64Split(iova, st.iova, 'iova');
       u64Split(paddr, st.paddr, 'paddr');
       pagesLen(pgsize, pgcount, st.len);
-      checkProt(prot);
+      checkProt(prot, 'map_pages');
       return runMap(this, st, prot, gfp);
     },
   },

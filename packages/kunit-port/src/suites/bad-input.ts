@@ -7,6 +7,7 @@ import { isPtError, PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToBigInt, type PtError, 
 import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { describeCorruptTable } from './corrupt.js';
 
 const RW = 3;
 const M64 = (1n << 64n) - 1n;
@@ -67,6 +68,11 @@ const cases: Case[] = [
     run: (c) => {
       for (const prot of [0, 4, 8, 16, 32, 4 | 8 | 16 | 32]) refused(c, 'EINVAL', () => c.t.mapRange(c.free, 0, c.pg, prot));
       for (const prot of [64, -1, 1.5, NaN, 0x100]) refused(c, 'EINVAL', () => c.t.mapRange(c.free, 0, c.pg, prot));
+      // Past 32 bits: not truncated to its low bits (2^32 + 3 is not READ|WRITE).
+      for (const prot of [2 ** 32 + 3, 2 ** 40 + 1, '3' as unknown as number]) {
+        refused(c, 'EINVAL', () => c.t.mapRange(c.free, 0, c.pg, prot));
+        refused(c, 'EINVAL', () => c.t.mapPages(c.free, 0, c.pg, 1, prot));
+      }
     },
   },
   {
@@ -194,10 +200,18 @@ const cases: Case[] = [
       if (c.beyond !== null) refused(c, 'ERANGE', () => c.t.setDirty(c.beyond!));
     },
   },
+  {
+    name: 'dump after deinit: ENODEV, not the freed pages',
+    run: (c) => {
+      c.t.deinit();
+      expect(codeOf(() => dumpTable(c.t)).code).toBe('ENODEV');
+    },
+  },
 ];
 
-/** The bad-input cases above, on a fresh table per case and config. */
+/** The bad-input cases above, on a fresh table per case and config, and corrupted tables (corrupt.ts). */
 export function describeIommuPtBadInput(kf: KunitFormat): void {
+  describeCorruptTable(kf);
   describe(`${kf.format.name} bad input`, () => {
     kf.cfgs.forEach((_cfg, n) => {
       describe(cfgName(kf, n), () => {
