@@ -49,6 +49,15 @@ export interface PtIommuOptions {
    * default GENPT_CHECKED=1 in the environment.
    */
   checked?: boolean;
+  /**
+   * Refuse two inputs Linux 7.0 accepts (see README, Known kernel
+   * behaviour): a map across the canonical hole of a sign-extended table and
+   * a map whose paddr + len passes the maximum OA are ERANGE before anything
+   * is written, and iovaToPhys of an IOVA outside the table is 0 (the errno
+   * stays available from iovaToPhysWords). Off by default: the kernel's
+   * behaviour, as the golden traces record it.
+   */
+  strict?: boolean;
   /** change_top / get_top_lock, required with DYNAMIC_TOP. */
   driverOps?: PtIommuDriverOps;
   /** The driver's iotlb_sync. Default: free the gathered table pages (what the kunit fixture does). */
@@ -103,7 +112,11 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     this.fmt = fmt;
     this.walks = iommuPtImpl(fmt);
     const mem = opts.mem ?? new TableMemory();
-    this.common = new PtCommon(fmt, mem, { debug: opts.debug ?? false, ...(opts.checked === undefined ? {} : { checked: opts.checked }) });
+    this.common = new PtCommon(fmt, mem, {
+      debug: opts.debug ?? false,
+      strict: opts.strict ?? false,
+      ...(opts.checked === undefined ? {} : { checked: opts.checked }),
+    });
     this.domain = new IommuDomain(opts.domainOps ?? defaultDomainOps(mem));
     this.domain.table = this as PtIommu;
     this.driverOps = opts.driverOps ?? {};

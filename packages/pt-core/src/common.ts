@@ -33,6 +33,12 @@ export interface PtCommonOptions {
   debug?: boolean;
   /** Run the kernel's PT_WARN_ON checks (check.ts). Default: GENPT_CHECKED=1. */
   checked?: boolean;
+  /**
+   * Refuse what Linux 7.0 accepts but should not (ERANGE before anything is
+   * written): a range running across the canonical hole of a sign-extended
+   * table, and paddr + len past the maximum OA. Off: the kernel's behaviour.
+   */
+  strict?: boolean;
 }
 
 /**
@@ -60,6 +66,8 @@ export class PtCommon {
   readonly debug: boolean;
   /** The checked build (check.ts): PT_WARN_ON checks run. */
   readonly checked: boolean;
+  /** Refuse the kernel's two accepted-but-wrong map inputs (PtCommonOptions.strict). */
+  readonly strict: boolean;
   /** The last errno-returning check that fired in a checked table (check.ts), for error messages. */
   lastWarning = '';
 
@@ -100,6 +108,7 @@ export class PtCommon {
     this.memBasePa = mem.basePa;
     this.debug = opts.debug ?? false;
     this.checked = opts.checked ?? ptCheckedDefault();
+    this.strict = opts.strict ?? false;
     if (fmt.maxTopLevel < 0 || fmt.maxTopLevel >= PT_MAX_LEVELS) {
       throw new RangeError(`format ${fmt.name}: maxTopLevel ${fmt.maxTopLevel} must be 0..${PT_MAX_LEVELS - 1}`);
     }

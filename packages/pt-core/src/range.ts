@@ -134,6 +134,28 @@ export function ptCheckRange(range: PtRange): number {
   return 0;
 }
 
+/**
+ * For strict tables: with sign extension, va and last each canonical (bits
+ * from the VA width's top bit up all equal) and in the same half. pt_check_range
+ * lets a range that starts below the hole end above it (Linux 7.0 maps it).
+ */
+export function ptCheckCanonical(range: PtRange): number {
+  const common = range.common;
+  if (!common.featSignExtend) return 0;
+  const s = common.maxVaszLg2 - 1;
+  const a = canonicalHalf(range.vaHi, range.vaLo, s);
+  return a !== 2 && a === canonicalHalf(range.lastHi, range.lastLo, s) ? 0 : -Errno.ERANGE;
+}
+
+/** 0 for the lower half, 1 for the upper, 2 for a non-canonical address (bits s..63 not all equal). */
+function canonicalHalf(hi: number, lo: number, s: number): number {
+  const top = u64ShrHi(hi, lo, s) | 0;
+  const topLo = u64ShrLo(hi, lo, s) | 0;
+  // bits s..63 as a (64 - s)-bit value: all zeros, or all ones.
+  if (top === 0 && topLo === 0) return 0;
+  return top === maskHi(64 - s) && topLo === maskLo(64 - s) ? 1 : 2;
+}
+
 /* The checked build's tests (check.ts), out of line so the hot functions stay small. */
 
 function checkChildRange(range: PtRange): void {

@@ -3,7 +3,7 @@
  * `iovaToPhys` (API values) and `iovaToPhysWords` (words, for emulators that
  * translate every access).
  */
-import { PT_ENTRY_OA, ptCheckRange, PtRange, PtState, U64Pair, u64Value, type PtEntryOps, type U64, u64Split } from '@genpt/pt-core';
+import { Errno, PT_ENTRY_OA, ptCheckRange, PtRange, PtState, U64Pair, u64Value, type PtEntryOps, type U64, u64Split } from '@genpt/pt-core';
 import { opError } from '../args.js';
 import { definePtOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
@@ -54,7 +54,7 @@ export const iovaToPhysOp = definePtOp({
     /**
      * iova_to_phys(): the OA `iova` translates to, 0 if nothing is mapped
      * there. An IOVA outside the table throws the range errno (the kernel
-     * returns it cast to an address).
+     * returns it cast to an address), or is 0 in a strict table.
      */
     iovaToPhys(iova: U64): U64 {
       const st = this.states.iovaToPhys;
@@ -62,7 +62,11 @@ export const iovaToPhysOp = definePtOp({
       this.opCheckLive();
       const out = st.out;
       const ret = this.walks.iovaToPhys(this, st, st.iova.hi, st.iova.lo, out);
-      if (ret) throw opError(this.common, ret, 'iova_to_phys');
+      if (ret) {
+        // A strict table answers "not mapped" for an IOVA it cannot hold.
+        if (this.common.strict && ret === -Errno.ERANGE) return 0;
+        throw opError(this.common, ret, 'iova_to_phys');
+      }
       return u64Value(out.hi, out.lo);
     },
 

@@ -26,6 +26,7 @@ import {
   maskHi,
   maskLo,
   ptCheckFailed,
+  ptCheckCanonical,
   ptCheckRange,
   ptComputeBestPgsize,
   ptDescend,
@@ -36,6 +37,7 @@ import {
   ptWalkDescendAll,
   u64AddHi,
   u64AddLo,
+  u64AddOverflows,
   u64Eq,
   u64ShlHi,
   u64ShlLo,
@@ -43,6 +45,7 @@ import {
   u64SubLo,
   u64Value,
   type AnyPtFormat,
+  type PtCommon,
   type PtEntryOps,
   type U64,
   u64Split,
@@ -535,6 +538,10 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
 
     ret = makeRangeNoCheck(common, range, iovaHi, iovaLo, lenHi, lenLo);
     if (ret) return ret;
+    if (common.strict) {
+      ret = strictMapChecks(common, range, paHi, paLo, lenHi, lenLo);
+      if (ret) return ret;
+    }
 
     // Target page size and level for the leaves
     const domain = t.domain;
@@ -586,6 +593,24 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     // again in pt_iommu_new_table, which fails the map with ENXIO.
     if (level === 0) ptWarned(st.t.common, '__map_range: !pt_can_have_table(&pts)');
   }
+}
+
+/**
+ * A strict table's extra map checks (PtCommonOptions.strict), before
+ * anything is written: the range stays on one side of the canonical hole,
+ * and its last OA fits the maximum OA (Linux 7.0 checks only the first).
+ */
+function strictMapChecks(common: PtCommon, range: PtRange, paHi: number, paLo: number, lenHi: number, lenLo: number): number {
+  if (ptCheckCanonical(range)) return -Errno.ERANGE;
+  // len >= 1 here (make_range refused 0): the last OA is paddr + (len - 1), which must not wrap.
+  const lHi = u64SubHi(lenHi, lenLo, 0, 1);
+  const lLo = u64SubLo(lenHi, lenLo, 0, 1);
+  if (u64AddOverflows(paHi, paLo, lHi, lLo)) return -Errno.ERANGE;
+  const endHi = u64AddHi(paHi, paLo, lHi, lLo);
+  const endLo = u64AddLo(paHi, paLo, lHi, lLo);
+  const oasz = common.maxOaszLg2;
+  if (oasz < 64 && ((endHi & ~maskHi(oasz)) | (endLo & ~maskLo(oasz))) !== 0) return -Errno.ERANGE;
+  return 0;
 }
 
 function checkRangeFits(range: PtRange): void {

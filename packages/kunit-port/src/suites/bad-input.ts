@@ -8,6 +8,7 @@ import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, type PtIommu } from '@ge
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { describeCorruptTable } from './corrupt.js';
+import { describeStrict } from './strict.js';
 
 const RW = 3;
 const M64 = (1n << 64n) - 1n;
@@ -209,9 +210,10 @@ const cases: Case[] = [
   },
 ];
 
-/** The bad-input cases above, on a fresh table per case and config, and corrupted tables (corrupt.ts). */
+/** The bad-input cases above, on a fresh table per case and config, corrupted tables (corrupt.ts) and strict tables (strict.ts). */
 export function describeIommuPtBadInput(kf: KunitFormat): void {
   describeCorruptTable(kf);
+  describeStrict(kf);
   describe(`${kf.format.name} bad input`, () => {
     kf.cfgs.forEach((_cfg, n) => {
       describe(cfgName(kf, n), () => {
