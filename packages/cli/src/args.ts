@@ -1,5 +1,5 @@
 /** Argument helpers shared by the commands: numbers, formats, files. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isPtError, parseU64 } from '@genpt/pt-core';
 import type { GoldenFormat } from '@genpt/golden';
 import { CliError } from './cli-error.js';
@@ -49,6 +49,7 @@ export function defaultFormatName(): string {
 export function readInput(file: string, what: string): string {
   if (file === '-') return readFileSync(0, 'utf8');
   if (!existsSync(file)) throw new CliError(`${what} ${file} does not exist`, 'ENOENT');
+  if (statSync(file).isDirectory()) throw new CliError(`${what} ${file} is a directory, not a file`, 'EISDIR');
   return readFileSync(file, 'utf8');
 }
 

@@ -30,6 +30,8 @@ export interface StepRecord {
   events: GoldenStep[];
   /** With trackFreed: the tables an unmap freed. */
   freed?: FreedTable[];
+  /** The step found the table already deinitialised (its result is ENODEV): it could not run. */
+  afterDeinit?: boolean;
 }
 
 export class ScriptRunner {
@@ -62,6 +64,7 @@ export class ScriptRunner {
     if (t === null)
       throw new CliError(`the table failed to initialise (${String(this.session.init.err)})`, String(this.session.init.err), 1);
     const index = this.records.length;
+    const dead = !t.isLive && step.op !== 'deinit' && step.op !== 'dump';
     const before = this.trackFreed && step.op === 'unmap' && t.isLive ? tablesByPa(t) : null;
     let out: { result: unknown; events: GoldenStep[] };
     try {
@@ -71,6 +74,7 @@ export class ScriptRunner {
       throw e;
     }
     const rec: StepRecord = { index, step, result: out.result, events: out.events };
+    if (dead) rec.afterDeinit = true;
     if (before !== null) {
       const live = new Set(t.common.mem.allocatedBlocks().map(([pa]) => pa));
       rec.freed = [...before.values()].filter((ft) => !live.has(ft.pa));

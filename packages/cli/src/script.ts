@@ -89,7 +89,7 @@ export function parseStep(raw: unknown, where: string): OpStep | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CliError(`${where}: a step must be an object`);
   const s = raw as Record<string, unknown>;
   if (s.op === 'change_top' || s.op === 'iotlb_sync') return null;
-  if (typeof s.op !== 'string' || !(s.op in FIELDS)) {
+  if (typeof s.op !== 'string' || !Object.hasOwn(FIELDS, s.op)) {
     throw new CliError(`${where}: op ${JSON.stringify(s.op)} is not one of ${OPS.join(', ')}`);
   }
   const op = s.op as OpStep['op'];

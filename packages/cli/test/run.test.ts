@@ -134,6 +134,11 @@ describe('genpt run', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^deinit: 0 table pages leaked$/m);
     expect(r.stderr).toMatch(/^genpt: ENODEV: step 1 \(unmap\): /);
+    // A map's ENODEV is a result of the step, printed; the run still exits 1.
+    const m = genpt(['run', '-'], JSON.stringify([{ op: 'deinit' }, { op: 'map', iova: 0, paddr: 0, len: 4096, prot: 3 }]));
+    expect(m.status).toBe(1);
+    expect(m.stdout).toMatch(/: ENODEV, mapped 0$/m);
+    expect(m.stderr).toMatch(/^genpt: ENODEV: 1 step ran after deinit and could not run$/m);
   });
 
   it('--format and --config override the script; the script config only applies to its own format', () => {
@@ -157,6 +162,9 @@ describe('genpt run', () => {
       expect(r.stdout).toBe('');
     };
     bad([{ op: 'frob' }], /^genpt: EINVAL: .*bad\.json step 0: op "frob" is not one of map, unmap/);
+    // Names every object has are not ops either.
+    for (const op of ['__proto__', 'constructor', 'toString', 'hasOwnProperty'])
+      bad([{ op }], /^genpt: EINVAL: .*step 0: op ".*" is not one of map/);
     bad([{ op: 'map', iova: 'zz', paddr: 0, len: 4096, prot: 3 }], /EINVAL: .*step 0: iova "zz" is not a hex or decimal number/);
     bad([{ op: 'map', iova: '0x10000000000000000', paddr: 0, len: 4096, prot: 3 }], /^genpt: EOVERFLOW: .*iova/);
     bad([{ op: 'map', iova: -1, paddr: 0, len: 4096, prot: 3 }], /EINVAL: .*iova -1 is not a non-negative safe integer/);
@@ -178,6 +186,7 @@ describe('genpt run', () => {
       status: 2,
       stderr: expect.stringMatching(/^genpt: ENOENT: script .*missing\.json does not exist/),
     });
+    expect(genpt(['run', dir])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^genpt: EISDIR: /) });
     expect(genpt(['run'])).toMatchObject({ status: 2, stderr: expect.stringContaining('EINVAL: run needs one script file') });
     expect(genpt(['run', 'a.json', 'b.json'])).toMatchObject({ status: 2 });
   });

@@ -184,6 +184,57 @@ describe('genpt walk', () => {
     expect(stale.stdout).toMatch(/^fault: ERANGE: IOVA 0x800001abcd is outside what a level 2 top translates \(39 VA bits\)$/m);
   });
 
+  it('a top level below what the VA width needs is EINVAL, and a walk reads only the entries it visits', () => {
+    const runner = runScript({
+      format: 'x86_64',
+      config: 'sext-48',
+      steps: [{ op: 'map', iova: '0x1000', paddr: '0x40000000', len: '0x1000', prot: 3 }],
+    });
+    const t = runner.table!;
+    const c = t.common;
+    const file = path.join(tempDir('walk-top'), 'm.bin');
+    writeFileSync(file, tableImage(runner));
+    const image = new MemoryImage(file, c.mem.basePa);
+    const params = { features: c.features, maxVaszLg2: c.maxVaszLg2, maxOaszLg2: c.maxOaszLg2 };
+    // Level 0 would be a 2^36-entry top: refused, not a 512 GiB read.
+    expect(() => walkImage(t.fmt, params, image, c.topTable, 0, 0x1000n)).toThrow(
+      /level 0 top spanning 48 VA bits would hold 2\^36 entries/,
+    );
+    // Level 1 (a 2^27-entry top, 1 GiB) reads one 4 KiB group per level.
+    const read: number[] = [];
+    const orig = image.readWords.bind(image);
+    image.readWords = (pa: number, len: number) => {
+      read.push(len);
+      return orig(pa, len);
+    };
+    const w = walkImage(t.fmt, params, image, c.topTable, 1, 0x1000n);
+    expect(w.fault?.code).toBe('ENOENT');
+    expect(Math.max(...read)).toBeLessThanOrEqual(4096);
+    read.length = 0;
+    expect(walkImage(t.fmt, params, image, c.topTable, c.topLevel, 0x1000n).oa).toBe(0x40000000n);
+    expect(read).toEqual([4096, 4096, 4096, 4096]);
+    image.close();
+    const r = genpt([
+      'walk',
+      '--format',
+      'x86_64',
+      '--config',
+      'sext-48',
+      '--image',
+      file,
+      '--base',
+      `0x${c.mem.basePa.toString(16)}`,
+      '--root',
+      `0x${c.topTable.toString(16)}`,
+      '--top-level',
+      '0',
+      '--iova',
+      '0x1000',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^genpt: EINVAL: a level 0 top spanning 48 VA bits/);
+  });
+
   it('refuses bad arguments: exit 2 with EINVAL, ENOENT for a missing image', () => {
     const base = (over: Record<string, string>): string[] => {
       const a = { ...args, ...over };

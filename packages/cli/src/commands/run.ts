@@ -126,9 +126,11 @@ export async function run(argv: string[]): Promise<number> {
   say(`genpt run: ${name}: ${setup.gf.name} (config ${setup.config.name}), top level ${init.topLevel}, ${script.steps.length} steps`);
   runner.trackFreed = !json;
   let lastOp = '';
+  let notRun = 0;
   for (const step of script.steps) {
     const rec = runner.run(step);
     lastOp = step.op;
+    if (rec.afterDeinit) notRun++;
     if (json) continue;
     for (const line of stepText(rec)) say(line);
     if (step.op === 'dump') dumpNow();
@@ -139,5 +141,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (json) process.stdout.write(JSON.stringify(runner.trace(name), null, 2) + '\n');
   writeOutputs(runner, { image: values.image, html: values.html, notesToStderr: json });
+  if (notRun !== 0) {
+    process.stderr.write(`genpt: ENODEV: ${notRun} step${notRun === 1 ? '' : 's'} ran after deinit and could not run\n`);
+    return 1;
+  }
   return 0;
 }

@@ -19,6 +19,7 @@ import {
   u64ToBigInt,
   type AnyPtFormat,
 } from '@genpt/pt-core';
+import { CliError } from '../cli-error.js';
 import { LeafDecoder, type LeafInfo } from '../decode/leaf.js';
 import type { MemoryImage } from './image.js';
 
@@ -91,6 +92,14 @@ export function walkImage(
     };
     return result;
   }
+  // A top below the level the VA width needs would be one enormous table:
+  // no hardware walks that, and its indexes do not fit the walker's ints.
+  const topItemsLg2 = Math.max(0, range.maxVaszLg2 - common.itemLg2sz[topLevel]!);
+  if (topItemsLg2 > 30) {
+    throw new CliError(
+      `a level ${topLevel} top spanning ${range.maxVaszLg2} VA bits would hold 2^${topItemsLg2} entries; use a higher --top-level`,
+    );
+  }
   const decoder = new LeafDecoder(common, range);
   const pts = new PtState(range);
   let table = root;
@@ -99,15 +108,19 @@ export function walkImage(
     pts.table = table;
     const index = ptRangeToIndex(pts);
     const isz = common.itemLg2sz[level]!;
-    // The whole table, so contiguous entries can be read around the index.
-    const items = level === topLevel ? 2 ** Math.max(0, range.maxVaszLg2 - isz) : 2 ** common.numItemsLg2[level]!;
+    const items = level === topLevel ? 2 ** topItemsLg2 : 2 ** common.numItemsLg2[level]!;
     const entryPa = table + index * 8;
     if (!image.contains(entryPa, 8)) {
       result.fault = { code: 'EFAULT', level, reason: `the level ${level} entry at ${h(entryPa)} is outside the image` };
       return result;
     }
-    pts.words = image.readWords(table, items * 8);
-    pts.base = 0;
+    // Only the aligned group of items a contiguous entry can span (never more
+    // than a level's ordinary table), so a walk reads a few KiB, not the table.
+    const group = Math.min(items, 2 ** common.numItemsLg2[level]!);
+    const first = index - (index % group);
+    pts.words = image.readWords(table + first * 8, group * 8);
+    // pts indexes the table from its start: shift the window's base back by `first` items.
+    pts.base = -2 * first;
     pts.index = index;
     const type = fmt.loadEntryRaw(pts);
     const raw = u64ToBigInt(pts.entryHi, pts.entryLo);
