@@ -107,7 +107,6 @@ export function walkImage(
     pts.level = level;
     pts.table = table;
     const index = ptRangeToIndex(pts);
-    const isz = common.itemLg2sz[level]!;
     const items = level === topLevel ? 2 ** topItemsLg2 : 2 ** common.numItemsLg2[level]!;
     const entryPa = table + index * 8;
     if (!image.contains(entryPa, 8)) {
