@@ -6,6 +6,8 @@
  */
 import {
   argBits,
+  argDescribe,
+  argInt,
   IOMMU_PROT_MASK,
   PtError,
   u64ShlHi,
@@ -33,7 +35,7 @@ export function pagesLen(pgsize: U64, pgcount: U64, out: U64Pair): void {
   const hi = out.hi;
   const lo = out.lo;
   if ((hi === 0 && (lo === 0 || (lo & (lo - 1)) !== 0)) || (hi !== 0 && (lo !== 0 || (hi & (hi - 1)) !== 0))) {
-    throw new PtError('EINVAL', `pgsize ${String(pgsize)} is not a power of two`);
+    throw new PtError('EINVAL', `pgsize ${argDescribe(pgsize)} is not a power of two`);
   }
   const lg2 = hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
   u64Split(pgcount, out, 'pgcount');
@@ -49,7 +51,7 @@ export function checkGather(gather: unknown): asserts gather is IommuIotlbGather
 }
 
 export function checkDirtyArgs(flags: number, dirty: unknown): asserts dirty is IommuDirtyBitmap {
-  if (!Number.isInteger(flags) || flags < 0 || flags > 1) throw new PtError('EINVAL', `dirty flags ${String(flags)}`);
+  argInt(flags, 0, 1, 'read_and_clear_dirty', 'flags');
   if (!(dirty instanceof IommuDirtyBitmap)) throw new PtError('EINVAL', 'dirty must be an IommuDirtyBitmap');
 }
 

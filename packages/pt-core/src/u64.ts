@@ -10,6 +10,7 @@
  * `bigint`. Outputs use a number when the value is a safe integer and a bigint
  * otherwise, so any output can be passed back in as an input.
  */
+import { argDescribe } from './arg.js';
 import { PtError } from './errno.js';
 
 /** A u64 at the API edge: a non-negative safe integer or a bigint < 2^64. */
@@ -73,7 +74,7 @@ export function u64Invalid(v: unknown): 'EINVAL' | 'EOVERFLOW' | undefined {
 }
 
 function describe(v: unknown): string {
-  return typeof v === 'bigint' ? `${v}n` : String(v);
+  return typeof v === 'bigint' ? `${v}n` : argDescribe(v);
 }
 
 /**

@@ -8,6 +8,7 @@
  * device at a grown v1 table under the domain lock.
  */
 import {
+  argBool,
   bit,
   PT_FEAT_DYNAMIC_TOP,
   PT_FEAT_FLUSH_RANGE,
@@ -277,6 +278,7 @@ export class ProtectionDomain {
   /** set_dirty_tracking (dirty ops only). */
   setDirtyTracking(enable: boolean): void {
     this.checkLive();
+    argBool(enable, 'setDirtyTracking', 'enable');
     const ops = this.dirtyOps;
     if (ops === null) throw new PtError('EOPNOTSUPP', 'domain was not allocated for dirty tracking');
     ops.setDirtyTracking(enable);

@@ -5,7 +5,7 @@
  * RAM that read as zero until written. One address space, so a DMA mapped
  * onto a page table would really change it, as on a machine.
  */
-import type { TableMemory } from '@genpt/pt-core';
+import { argBytes, argDescribe, argInt, PtError, type TableMemory } from '@genpt/pt-core';
 
 const PAGE_LG2 = 12;
 const PAGE = 1 << PAGE_LG2;
@@ -56,8 +56,11 @@ export class SystemMemory {
   }
 
   /** Copy [pa, pa + len) out. */
-  readBytes(pa: number, len: number, out: Uint8Array = new Uint8Array(len), outOffset = 0): Uint8Array {
+  readBytes(pa: number, len: number, out?: Uint8Array, outOffset = 0): Uint8Array {
     checkRange(pa, len);
+    if (out === undefined) out = new Uint8Array(len);
+    argInt(outOffset, 0, 2 ** 31, 'readBytes', 'outOffset');
+    argBytes(out, outOffset + len, 'readBytes', 'out');
     let done = 0;
     while (done < len) {
       const at = pa + done;
@@ -76,7 +79,11 @@ export class SystemMemory {
   }
 
   /** Copy `data` (or `len` bytes of it from `offset`) to pa. */
-  writeBytes(pa: number, data: Uint8Array, offset = 0, len = data.length - offset): void {
+  writeBytes(pa: number, data: Uint8Array, offset = 0, len?: number): void {
+    argBytes(data, 0, 'writeBytes', 'data');
+    argInt(offset, 0, data.length, 'writeBytes', 'offset');
+    if (len === undefined) len = data.length - offset;
+    argInt(len, 0, data.length - offset, 'writeBytes', 'len');
     checkRange(pa, len);
     let done = 0;
     while (done < len) {
@@ -103,12 +110,12 @@ export class SystemMemory {
 
 function checkPa(pa: number, align: number): void {
   if (!Number.isInteger(pa) || pa < 0 || pa >= PA_LIMIT || pa % align !== 0) {
-    throw new RangeError(`bad physical address ${String(pa)}`);
+    throw new PtError('EINVAL', `bad physical address ${argDescribe(pa)}`);
   }
 }
 
 function checkRange(pa: number, len: number): void {
   if (!Number.isInteger(pa) || !Number.isInteger(len) || pa < 0 || len < 0 || pa + len > PA_LIMIT) {
-    throw new RangeError(`bad physical range ${String(pa)} +${String(len)}`);
+    throw new PtError('EINVAL', `bad physical range ${argDescribe(pa)} +${argDescribe(len)}`);
   }
 }

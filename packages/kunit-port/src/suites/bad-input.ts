@@ -8,6 +8,7 @@ import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, type PtIommu } from '@ge
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { describeCorruptTable } from './corrupt.js';
+import { describeFuzz } from './fuzz.js';
 import { describeStrict } from './strict.js';
 
 const RW = 3;
@@ -210,10 +211,11 @@ const cases: Case[] = [
   },
 ];
 
-/** The bad-input cases above, on a fresh table per case and config, corrupted tables (corrupt.ts) and strict tables (strict.ts). */
+/** The bad-input cases above, on a fresh table per case and config, corrupted tables (corrupt.ts), strict tables (strict.ts) and the fuzz suite (fuzz.ts). */
 export function describeIommuPtBadInput(kf: KunitFormat): void {
   describeCorruptTable(kf);
   describeStrict(kf);
+  describeFuzz(kf);
   describe(`${kf.format.name} bad input`, () => {
     kf.cfgs.forEach((_cfg, n) => {
       describe(cfgName(kf, n), () => {
