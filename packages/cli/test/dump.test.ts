@@ -38,8 +38,8 @@ describe('genpt dump', () => {
     expect(r.stdout).toMatch(/^ {6}\[1\] +0x1000-0x1fff +-> 0x1234402000-0x1234402fff +4K +rw +dirty$/m);
   });
 
-  it('--json gives the same tree with every run and raw item', () => {
-    const r = genpt(['dump', '--json', '--format', 'x86_64']);
+  it('--json gives the same tree with every run; --raw adds every raw item', () => {
+    const r = genpt(['dump', '--json', '--raw', '--format', 'x86_64']);
     expect(r.status, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout) as {
       format: string;
@@ -81,6 +81,34 @@ describe('genpt dump', () => {
     });
     const big = all[1]!.runs.find((x) => x.kind === 'L')!;
     expect(big).toMatchObject({ firstIndex: 1, lastIndex: 1, va: '0x40000000', oa: '0x100000000', sizeLg2: 30, protText: 'rw' });
+  });
+
+  it('a large linear map dumps in lines that follow its runs, not its pages: alike tables are one run', () => {
+    // 1 GiB in 4K pages (the paddr forces 4K): 262144 leaves in 512 leaf tables.
+    const script = JSON.stringify({
+      format: 'x86_64',
+      config: 'amdv2-4',
+      steps: [{ op: 'map', iova: '0x40000000', paddr: '0x1000', len: '0x40000000', prot: 'rw' }],
+    });
+    const r = genpt(['run', '-'], script);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^x86_64 table \(amdv2-4\): top level 3 @0x[0-9a-f]+, 515 tables, 262144 leaf entries mapping 1G$/m);
+    expect(r.stdout).toMatch(/^ +\[0-511\] +0x40000000-0x7fffffff +512 tables alike \(same layout, OA continuing\), the first @0x[0-9a-f]+$/m);
+    expect(r.stdout).toMatch(/^ +\[0-511\] +0x40000000-0x401fffff +-> 0x1000-0x200fff +512 x 4K +rw$/m);
+    expect(r.stdout.split('\n').length).toBeLessThan(20);
+    // A break in the OA sequence is a new run: the tables either side are not alike.
+    const broken = JSON.parse(script) as { steps: object[] };
+    broken.steps = [
+      { op: 'map', iova: '0x40000000', paddr: '0x1000', len: '0x200000', prot: 'rw' },
+      { op: 'map', iova: '0x40200000', paddr: '0x90001000', len: '0x200000', prot: 'rw' },
+      { op: 'map', iova: '0x40400000', paddr: '0x90201000', len: '0x200000', prot: 'rw' },
+    ];
+    const b = genpt(['run', '-'], JSON.stringify(broken));
+    expect(b.stdout).toMatch(/^ +\[0\] +0x40000000-0x401fffff +table @/m);
+    expect(b.stdout).toMatch(/^ +\[1-2\] +0x40200000-0x405fffff +2 tables alike/m);
+    // --raw shows every table and every item.
+    const raw = genpt(['run', '-', '--raw'], JSON.stringify(broken));
+    expect(raw.stdout.split('\n').length).toBeGreaterThan(3 * 512);
   });
 
   it('--script dumps the table a script leaves; --raw puts every item on a line', () => {

@@ -30,7 +30,8 @@ Options:
                       runs coloured by page size and prot
       --image FILE    write the table memory as a raw little-endian image and
                       print the genpt walk arguments that decode it
-      --raw           every item on its own line with its raw value
+      --raw           every item on its own line with its raw value (with --json:
+                      the runs, each with every item's raw value)
   -h, --help          show this help
 
 With --html or --image only notes about the files are printed (add --json
@@ -75,7 +76,9 @@ export function dump(argv: string[]): number {
     const upTo = parts.findIndex((p) => p.steps.some((s) => s.op === 'dump'));
     for (const part of parts.slice(0, upTo)) for (const step of part.steps) runner.run(step);
   }
-  const tree = tableTree(runner.table!, runner.config.name, { coalesce: !values.raw, format: runner.gf.name });
+  // --raw: text puts every item on its own line; JSON keeps the runs and adds every item's raw value.
+  const raw = values.raw ?? false;
+  const tree = tableTree(runner.table!, runner.config.name, { coalesce: values.json === true || !raw, raws: raw, format: runner.gf.name });
   const files = values.html !== undefined || values.image !== undefined;
   if (values.json) process.stdout.write(JSON.stringify(treeJson(tree), null, 2) + '\n');
   else if (!files) process.stdout.write(renderTextDump(tree, { raw: values.raw ?? false }));

@@ -46,7 +46,7 @@ function itemMap(n: TableNode): string {
       for (let i = r.firstIndex; i <= r.lastIndex; i++)
         cell(i, sizeColor(r.leaf.sizeLg2), `[${i}] leaf ${sizeLg2Text(r.leaf.sizeLg2)} ${protText(r.leaf.prot)}`);
     } else if (r.kind === 'T') {
-      cell(r.index, '#546e7a', `[${r.index}] table @${hx(r.child.pa)}`);
+      for (let i = r.index; i <= r.lastIndex; i++) cell(i, '#546e7a', r.count === 1 ? `[${i}] table @${hx(r.child.pa)}` : `[${i}] table`);
     } else {
       cell(r.index, '#fdd835', `[${r.index}] not present ${hx(r.raw)}`);
     }
@@ -74,7 +74,10 @@ function runRow(r: Run, hasDirty: boolean): string {
   if (r.kind === 'E') {
     return `<li class="other" data-index="${r.index}"><span class="idx">[${r.index}]</span> <span class="va">${hx(r.va)}-${hx(r.vaLast)}</span> not present, raw ${hx(r.raw)}</li>`;
   }
-  return `<li class="ptr" data-index="${r.index}"><span class="idx">[${r.index}]</span> <span class="va">${hx(r.va)}-${hx(r.vaLast)}</span> table @${hx(r.child.pa)}${tableBlock(r.child, hasDirty)}</li>`;
+  const idx = r.count === 1 ? `[${r.index}]` : `[${r.index}-${r.lastIndex}]`;
+  const what =
+    r.count === 1 ? `table @${hx(r.child.pa)}` : `${r.count} tables alike (same layout, OA continuing), the first @${hx(r.child.pa)}`;
+  return `<li class="ptr" data-index="${r.index}"><span class="idx">${idx}</span> <span class="va">${hx(r.va)}-${hx(r.vaLast)}</span> ${what}${tableBlock(r.child, hasDirty)}</li>`;
 }
 
 function tableBlock(n: TableNode, hasDirty: boolean): string {

@@ -1,10 +1,22 @@
-/** The dump as JSON: the same tree, u64 values as "0x..." strings. */
+/** The dump as JSON: the same tree, u64 values as "0x..." strings; every item's raw value only with --raw. */
 import { protText } from '../decode/leaf.js';
 import type { Run, TableNode, TableTree } from './model.js';
 import { hx } from './units.js';
 
 function runJson(r: Run): unknown {
-  if (r.kind === 'T') return { kind: 'T', index: r.index, va: hx(r.va), vaLast: hx(r.vaLast), raw: hx(r.raw), table: tableJson(r.child) };
+  if (r.kind === 'T') {
+    // count > 1: `count` alike tables from index to lastIndex; `table` is the first.
+    return {
+      kind: 'T',
+      index: r.index,
+      lastIndex: r.lastIndex,
+      count: r.count,
+      va: hx(r.va),
+      vaLast: hx(r.vaLast),
+      raw: hx(r.raw),
+      table: tableJson(r.child),
+    };
+  }
   if (r.kind === 'E') return { kind: 'E', index: r.index, va: hx(r.va), vaLast: hx(r.vaLast), raw: hx(r.raw) };
   return {
     kind: 'L',
@@ -19,7 +31,8 @@ function runJson(r: Run): unknown {
     prot: r.leaf.prot,
     protText: protText(r.leaf.prot),
     dirty: r.leaf.dirty,
-    raws: r.raws.map(hx),
+    raw: hx(r.raw),
+    ...(r.raws === undefined ? {} : { raws: r.raws.map(hx) }),
   };
 }
 

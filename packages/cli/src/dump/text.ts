@@ -51,7 +51,7 @@ export function renderTextDump(tree: TableTree, opts: TextDumpOptions = {}): str
     for (const r of n.runs) {
       if (r.kind === 'L' && opts.raw) {
         const isz = BigInt(n.itemLg2sz);
-        r.raws.forEach((raw, i) => {
+        (r.raws ?? [r.raw]).forEach((raw, i) => {
           const index = r.firstIndex + i;
           const va = r.va + (BigInt(i) << isz);
           // A run is linear in VA and OA alike.
@@ -74,7 +74,11 @@ export function renderTextDump(tree: TableTree, opts: TextDumpOptions = {}): str
           r,
         ]);
       } else if (r.kind === 'T') {
-        rows.push([`[${r.index}]`, `${hx(r.va)}-${hx(r.vaLast)}`, `table @${hx(r.child.pa)}${opts.raw ? `  raw ${hx(r.raw)}` : ''}`, r]);
+        const what =
+          r.count === 1
+            ? `table @${hx(r.child.pa)}${opts.raw ? `  raw ${hx(r.raw)}` : ''}`
+            : `${r.count} tables alike (same layout, OA continuing), the first @${hx(r.child.pa)}`;
+        rows.push([indexText(r.index, r.lastIndex), `${hx(r.va)}-${hx(r.vaLast)}`, what, r]);
       } else {
         rows.push([`[${r.index}]`, `${hx(r.va)}-${hx(r.vaLast)}`, `not present, raw ${hx(r.raw)}`, r]);
       }
