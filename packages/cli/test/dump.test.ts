@@ -93,7 +93,9 @@ describe('genpt dump', () => {
     const r = genpt(['run', '-'], script);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^x86_64 table \(amdv2-4\): top level 3 @0x[0-9a-f]+, 515 tables, 262144 leaf entries mapping 1G$/m);
-    expect(r.stdout).toMatch(/^ +\[0-511\] +0x40000000-0x7fffffff +512 tables alike \(same layout, OA continuing\), the first @0x[0-9a-f]+$/m);
+    expect(r.stdout).toMatch(
+      /^ +\[0-511\] +0x40000000-0x7fffffff +512 tables alike \(same layout, OA continuing\), the first @0x[0-9a-f]+$/m,
+    );
     expect(r.stdout).toMatch(/^ +\[0-511\] +0x40000000-0x401fffff +-> 0x1000-0x200fff +512 x 4K +rw$/m);
     expect(r.stdout.split('\n').length).toBeLessThan(20);
     // A break in the OA sequence is a new run: the tables either side are not alike.

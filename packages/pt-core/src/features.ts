@@ -2,6 +2,8 @@
  * PT_FEAT_* feature bits, numbered as in Linux 7.0 (include/linux/generic_pt/
  * common.h). Per-format features start at {@link PT_FEAT_FMT_START}.
  */
+import { argDescribe } from './arg.js';
+import { PtError } from './errno.js';
 
 /** Table memory must be cache-flushed before the walker may read it. */
 export const PT_FEAT_DMA_INCOHERENT = 0;
@@ -47,11 +49,12 @@ export function featureNames(features: number, fmtFeatureNames: readonly string[
 export function featureBits(names: Iterable<string>, fmtFeatureNames: readonly string[]): number {
   let bits = 0;
   for (const raw of names) {
+    if (typeof raw !== 'string') throw new PtError('EINVAL', `featureBits: feature ${argDescribe(raw)} is not a name`);
     const name = raw.startsWith('PT_FEAT_') ? raw.slice(8) : raw;
     let b = GENERIC_FEATURE_NAMES.indexOf(name);
     if (b < 0) {
       const f = fmtFeatureNames.indexOf(name);
-      if (f < 0) throw new RangeError(`unknown feature ${raw}`);
+      if (f < 0) throw new PtError('EINVAL', `unknown feature ${raw}`);
       b = PT_FEAT_FMT_START + f;
     }
     bits |= bit(b);

@@ -11,6 +11,9 @@
  * same memory by physical address.
  */
 
+import { argDescribe, argInt, argObject } from './arg.js';
+import { PtError } from './errno.js';
+
 /** Smallest allocation and the unit of {@link TableMemory.pagesInUse}. */
 export const TABLE_PAGE_LG2 = 12;
 
@@ -44,14 +47,12 @@ export class TableMemory {
   private failEvery = false;
 
   constructor(opts: TableMemoryOptions = {}) {
+    argObject(opts, 'TableMemory', 'opts');
     this.basePa = opts.basePa ?? 2 ** 40;
-    if (!Number.isSafeInteger(this.basePa) || this.basePa < 0 || this.basePa % 4096 !== 0) {
-      throw new RangeError('basePa must be a 4 KiB aligned safe integer');
-    }
-    const max = opts.maxBytes ?? 2 ** 28;
-    if (!Number.isInteger(max) || max < 4096 || max > 2 ** 32 - 4096) {
-      throw new RangeError(`maxBytes ${max} must be 4 KiB .. 4 GiB - 4 KiB`);
-    }
+    argInt(this.basePa, 0, Number.MAX_SAFE_INTEGER - 2 ** 32, 'TableMemory', 'opts.basePa');
+    if (this.basePa % 4096 !== 0)
+      throw new PtError('EINVAL', `TableMemory: opts.basePa 0x${this.basePa.toString(16)} is not 4 KiB aligned`);
+    const max = argInt(opts.maxBytes ?? 2 ** 28, 4096, 2 ** 32 - 4096, 'TableMemory', 'opts.maxBytes');
     this.maxBytes = Math.floor(max / 4096) * 4096;
     this.words = new Int32Array(this.maxBytes / 4);
     this.entries64 = new Float64Array(this.words.buffer);
@@ -83,6 +84,8 @@ export class TableMemory {
    * physical address aligned to its size. Returns the PA, or -1 (ENOMEM).
    */
   alloc(lg2sz: number): number {
+    if (!(typeof lg2sz === 'number' && lg2sz >= 0 && lg2sz <= 64 && (lg2sz | 0) === lg2sz))
+      argInt(lg2sz, 0, 64, 'TableMemory.alloc', 'lg2sz');
     const calls = ++this.allocCalls;
     if (this.failAt !== 0 && calls >= this.failAt) {
       if (!this.failEvery) this.failAt = 0;
@@ -104,7 +107,11 @@ export class TableMemory {
   /** Free a block returned by {@link alloc}. Throws on a PA that is not an allocated block. */
   free(pa: number): void {
     const lg2 = this.blockLg2(pa);
-    if (lg2 < 0) throw new RangeError(`free of 0x${pa.toString(16)}, which is not an allocated table`);
+    if (lg2 < 0)
+      throw new PtError(
+        'EINVAL',
+        `TableMemory.free: ${typeof pa === 'number' ? `0x${pa.toString(16)}` : argDescribe(pa)} is not an allocated table`,
+      );
     this.pageMeta[(pa - this.basePa) / 4096] = 0;
     this.pagesInUse -= 2 ** lg2 / 4096;
     this.freeLists[lg2]!.push(pa);
@@ -119,13 +126,16 @@ export class TableMemory {
 
   /** True if pa lies inside the arena (allocated or not). */
   contains(pa: number): boolean {
-    return pa >= this.basePa && pa < this.basePa + this.maxBytes;
+    return typeof pa === 'number' && pa >= this.basePa && pa < this.basePa + this.maxBytes;
   }
 
   /** Index in {@link words} of the 32-bit word at pa (4-byte aligned, inside the arena). */
   wordIndex(pa: number): number {
-    if (!(pa >= this.basePa && pa < this.basePa + this.maxBytes)) {
-      throw new RangeError(`PA 0x${pa.toString(16)} is outside table memory`);
+    if (!(typeof pa === 'number' && pa >= this.basePa && pa < this.basePa + this.maxBytes && pa % 4 === 0)) {
+      throw new PtError(
+        'EFAULT',
+        `PA ${typeof pa === 'number' ? `0x${pa.toString(16)}` : argDescribe(pa)} is outside table memory or not aligned`,
+      );
     }
     return (pa - this.basePa) >>> 2;
   }
@@ -137,6 +147,7 @@ export class TableMemory {
   }
 
   write32(pa: number, v: number): void {
+    checkWord(v, 'write32', 'v');
     this.words[this.wordIndex(pa)] = v;
   }
 
@@ -150,6 +161,8 @@ export class TableMemory {
   }
 
   write64(pa: number, hi: number, lo: number): void {
+    checkWord(hi, 'write64', 'hi');
+    checkWord(lo, 'write64', 'lo');
     const i = this.wordIndex(pa);
     this.words[i] = lo;
     this.words[i + 1] = hi;
@@ -157,6 +170,10 @@ export class TableMemory {
 
   /** Compare-and-exchange the 64-bit value at pa; true if it held old and now holds new. */
   cmpxchg64(pa: number, oldHi: number, oldLo: number, newHi: number, newLo: number): boolean {
+    checkWord(oldHi, 'cmpxchg64', 'oldHi');
+    checkWord(oldLo, 'cmpxchg64', 'oldLo');
+    checkWord(newHi, 'cmpxchg64', 'newHi');
+    checkWord(newLo, 'cmpxchg64', 'newLo');
     const i = this.wordIndex(pa);
     const w = this.words;
     if (w[i] !== (oldLo | 0) || w[i + 1] !== (oldHi | 0)) return false;
@@ -167,8 +184,9 @@ export class TableMemory {
 
   /** Copy of the bytes at [pa, pa + len), little-endian. */
   readBytes(pa: number, len: number): Uint8Array {
+    argInt(len, 0, this.maxBytes, 'TableMemory.readBytes', 'len');
     if (!this.contains(pa) || (len > 0 && !this.contains(pa + len - 1))) {
-      throw new RangeError(`[0x${pa.toString(16)}, +0x${len.toString(16)}) is outside table memory`);
+      throw new PtError('EFAULT', `TableMemory.readBytes: [${argDescribe(pa)}, +${len}) is outside table memory`);
     }
     const off = pa - this.basePa;
     return new Uint8Array(this.words.buffer, this.words.byteOffset + off, len).slice();
@@ -210,5 +228,12 @@ export class TableMemory {
       this.freeLists[lg2]!.push(p);
       p += 2 ** lg2;
     }
+  }
+}
+
+/** A 32-bit word as an int32 or a u32 (both name the same bits). */
+function checkWord(v: number, where: string, name: string): void {
+  if (!(typeof v === 'number' && v >= -0x80000000 && v <= 0xffffffff && Math.floor(v) === v)) {
+    argInt(v, -0x80000000, 0xffffffff, `TableMemory.${where}`, name);
   }
 }

@@ -5,7 +5,7 @@
  * names the bad pointer with EFAULT, deinit frees exactly the sound tables and
  * fails with EFAULT instead of freeing what the pointer names.
  */
-import { isPtError, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { hiOfBig, isPtError, loOfBig, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
 import { dumpTable, tableAddressMask, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
@@ -40,7 +40,7 @@ function repoint(t: PtIommu, at: { pa: number; raw: bigint }, target: number): v
   while (shift < 64n && !((mask >> shift) & 1n)) shift++;
   const field = (BigInt(target) >> 12n) << shift;
   const raw = (at.raw & ~mask) | (field & mask);
-  t.common.mem.write64(at.pa, Number(raw >> 32n) | 0, Number(raw & 0xffffffffn) | 0);
+  t.common.mem.write64(at.pa, hiOfBig(raw), loOfBig(raw));
 }
 
 export function describeCorruptTable(kf: KunitFormat): void {
