@@ -74,6 +74,13 @@ export class PhysMemory {
     p.pins--;
   }
 
+  /** FOLL_PIN references per pinned page, by pfn (a snapshot for checks that nothing changed). */
+  pinCounts(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const p of this.pages.values()) if (p.pins) out.set(p.pfn, p.pins);
+    return out;
+  }
+
   /** Total FOLL_PIN references on every page (zero once everything is released). */
   totalPins(): number {
     let n = 0;
@@ -281,6 +288,25 @@ export class Mm {
     this.phys.copyPage(filePfn, copy);
     v.cow.set(idx, copy);
     return copy;
+  }
+
+  /**
+   * How many of the bytes [va, va + length) a copy from (or, with write, to)
+   * user memory reaches before it faults: the run of mapped pages (writable
+   * ones for write) inside their file. Nothing is faulted in.
+   */
+  accessibleBytes(va: number, length: number, write: boolean): number {
+    let done = 0;
+    while (done < length) {
+      const cur = va + done;
+      const v = this.findVma(cur);
+      if (v === undefined || (write && !v.write)) break;
+      // Pages at or past the end of the file fault.
+      const end = Math.min(v.end, v.start + (Math.ceil(v.file.size / PAGE_SIZE) - v.pgoff) * PAGE_SIZE);
+      if (end <= cur) break;
+      done += Math.min(end - cur, length - done);
+    }
+    return done;
   }
 
   /** get_user_pages_fast() of one page without a pin: the pfn mapped at va now. */
