@@ -10,6 +10,8 @@ import { fail } from './errors.js';
 import { HUGEPAGE_SIZE, PAGE_SIZE } from './uapi.js';
 
 const HPAGE_NR = HUGEPAGE_SIZE / PAGE_SIZE;
+/** x86-64's TASK_SIZE_MAX: user space ends a page below 2^47, so every user address is exact as a number. */
+const TASK_SIZE = 2 ** 47 - PAGE_SIZE;
 
 export interface PhysPage {
   readonly pfn: number;
@@ -190,16 +192,16 @@ export class Mm {
     const len = Math.ceil(length / align) * align;
     const offset = opts.offset ?? 0;
     if (offset % PAGE_SIZE) fail('EINVAL', 'mmap offset');
-    let start: number;
+    if (opts.addr !== undefined && (!Number.isSafeInteger(opts.addr) || opts.addr < 0 || opts.addr % align)) {
+      fail('EINVAL', 'mmap address');
+    }
+    const start = opts.addr ?? Math.ceil(this.nextAddr / align) * align;
+    if (start + len > TASK_SIZE) fail('ENOMEM', 'mmap past the end of user space');
     if (opts.addr !== undefined) {
-      if (opts.addr % align) fail('EINVAL', 'mmap address');
-      start = opts.addr;
       this.munmap(start, len);
     } else {
-      this.nextAddr = Math.ceil(this.nextAddr / align) * align;
-      start = this.nextAddr;
       // Leave a guard gap so separate mappings never touch.
-      this.nextAddr += len + HUGEPAGE_SIZE;
+      this.nextAddr = start + len + HUGEPAGE_SIZE;
     }
     const shared = opts.shared ?? true;
     const file = opts.file ?? new MemFile(this.phys, len, hugetlb);
