@@ -11,7 +11,7 @@
  * controls show the same calls succeed, u64 fields given as bigints too.
  */
 import { dumpTable } from '@genpt/iommu-ops';
-import { Errno, type ErrnoName, ULONG_MAX } from '@genpt/pt-core';
+import { Errno, type ErrnoName, PtError, ULONG_MAX } from '@genpt/pt-core';
 import { describe, expect, it } from 'vitest';
 import {
   type DmaBuf,
@@ -171,6 +171,8 @@ const HOSTILE: Record<'u16' | 'u32' | 's32' | 'u64' | 'uptr' | 'bool', { values:
 /** What cannot be an ioctl's struct argument (copy_from_user() faults). */
 const NOT_STRUCTS: unknown[] = [null, undefined, 5, 0, 'x', '', [], [1], true, 1n, () => ({}), Symbol('s')];
 
+type Kind = keyof typeof HOSTILE;
+
 /** A hostile value list with the errno it must get. */
 interface Attack {
   values: unknown[];
@@ -179,14 +181,14 @@ interface Attack {
   field?: string;
   /** What the argument is made of each value (a value put inside a struct). */
   wrap?: (v: unknown) => unknown;
+  /** The field's kind, for the sweep of valid values at its edges. */
+  kind?: Kind;
 }
-
-type Kind = keyof typeof HOSTILE;
 
 function attack(kind: Kind, optional = false): Attack {
   const h = HOSTILE[kind];
   // A required field left undefined is a field C cannot leave out; an optional one is its zero.
-  return { values: optional ? h.values : [...h.values, undefined], code: h.code };
+  return { values: optional ? h.values : [...h.values, undefined], code: h.code, kind };
 }
 
 /* ---- the entry points ---- */
@@ -660,6 +662,74 @@ describe('bad input: every ioctl refuses values its C field cannot hold, with a 
     // The README quotes this count.
     console.log(`bad-input sweep: ${totals.tries} hostile inputs over ${ENTRIES.length} entry points, ${totals.untyped} untyped errors`);
     expect(totals.untyped).toBe(0);
+  });
+});
+
+/* ---- valid values at the edges of each field ---- */
+
+/** Values each kind of field can hold, at and near its limits and the model's alignments. */
+const EDGES: Record<Kind, unknown[]> = {
+  u16: [0, 1, 2, 3, 0xffff],
+  u32: [0, 1, 2, 3, 4, 8, 0xdead, 1000, 1001, 0x7fffffff, 0x80000000, 0xffffffff],
+  s32: [-1, 0, 1, 1000, 0x7fffffff, -0x80000000],
+  u64: [
+    0,
+    1,
+    2,
+    2047,
+    2048,
+    4095,
+    4096,
+    2 ** 24,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53 - 1,
+    2n ** 63n,
+    2n ** 64n - 4096n,
+    2n ** 64n - 2048n,
+    2n ** 64n - 1n,
+  ],
+  uptr: [0, 1, 4096, 0x7e0000000000, 0x7e0000000001, 0x7e000000fff0, 2 ** 47, 2 ** 53 - 1, 2n ** 63n, 2n ** 64n - 4096n, 2n ** 64n - 1n],
+  bool: [true, false],
+};
+
+const edgeTotals = { tries: 0, untyped: 0 };
+
+describe('valid values at the edges of each field: success or a typed errno, and a failed call changes nothing', () => {
+  for (const e of ENTRIES) {
+    it(e.name, () => {
+      const out: Outcome = { tries: 0, untyped: [], accepted: [], wrongErrno: [], changed: [] };
+      let fx = fixture();
+      for (const [label, { kind, field, wrap }] of Object.entries(e.fields)) {
+        if (kind === undefined || wrap) continue;
+        for (const v of EDGES[kind]) {
+          out.tries++;
+          const at = `${e.name} ${label}=${describeValue(v)}`;
+          const before = snapshot(fx);
+          try {
+            e.call(fx, { ...e.args(fx), [field ?? label]: v });
+          } catch (err) {
+            if (!(err instanceof PtError) || err.errno !== Errno[err.code]) out.untyped.push(`${at}: ${String(err)}`);
+            else if (snapshot(fx) !== before) out.changed.push(`${at}: ${err.message}`);
+            continue;
+          }
+          // It worked and may have changed things: teardown must still be clean, then a fresh fixture.
+          fx.fd.close();
+          expect(fx.proc.phys.totalPins(), at).toBe(0);
+          fx = fixture();
+        }
+      }
+      fx.fd.close();
+      edgeTotals.tries += out.tries;
+      edgeTotals.untyped += out.untyped.length;
+      expect(out.untyped, 'untyped errors').toEqual([]);
+      expect(out.changed, 'state changed by a failed call').toEqual([]);
+    });
+  }
+
+  it('found no untyped error', () => {
+    console.log(`edge-value sweep: ${edgeTotals.tries} valid-width inputs, ${edgeTotals.untyped} untyped errors`);
+    expect(edgeTotals.untyped).toBe(0);
   });
 });
 
