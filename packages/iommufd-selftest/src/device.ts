@@ -6,7 +6,7 @@
  * an automatic HWPT destroys it.
  */
 import { fail, errnoOf } from './errors.js';
-import { allocMockDomain, HwptPaging, type HwptUserData } from './hwpt.js';
+import { allocMockDomain, HwptPaging, type HwptUserDataArgs } from './hwpt.js';
 import type { IommufdIoas } from './ioas.js';
 import { IommufdObject, type ObjectTable } from './objects.js';
 import { MOCK_FLAGS_DEVICE_NO_DIRTY, MOCK_FLAGS_DEVICE_PASID, MOCK_PASID_WIDTH } from './uapi.js';
@@ -192,7 +192,7 @@ export class IommufdDevice extends IommufdObject {
   }
 
   /** IOMMU_HWPT_ALLOC on an IOAS for this device. */
-  allocHwpt(ioas: IommufdIoas, flags: number, userData: HwptUserData | null): HwptPaging {
+  allocHwpt(ioas: IommufdIoas, flags: number, userData: HwptUserDataArgs | null): HwptPaging {
     const hwpt = this.objects.alloc(new HwptPaging(ioas, allocMockDomain(this.dev, flags, userData), flags));
     try {
       hwpt.link();

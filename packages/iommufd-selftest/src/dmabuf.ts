@@ -4,10 +4,13 @@
  * Its pages are not pinned; a revoke makes every importer unmap them from
  * its domains, after which those imports stay revoked.
  */
+import { U64_MAX } from '@genpt/pt-core';
 import { fail } from './errors.js';
 import type { PhysMemory } from './mm.js';
 import type { IoptPages } from './pages.js';
 import { PAGE_SIZE } from './uapi.js';
+
+const PAGE = BigInt(PAGE_SIZE);
 
 export class DmaBuf {
   readonly pfn: number;
@@ -16,11 +19,13 @@ export class DmaBuf {
   /** iopt_pages attached to this buffer (dma_buf_dynamic_attach). */
   readonly importers = new Set<IoptPages>();
 
-  constructor(phys: PhysMemory, length: number) {
-    const len = Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
-    if (len === 0 || len > PAGE_SIZE * 512) fail('EINVAL', 'dma-buf length');
-    this.size = len;
-    this.pfn = phys.allocContig(len / PAGE_SIZE);
+  /** iommufd_test_dmabuf_get(): length (a size_t) is rounded up to pages; 0 or more than 512 pages is EINVAL. */
+  constructor(phys: PhysMemory, length: bigint) {
+    // ALIGN() in size_t: a length within a page of 2^64 wraps to 0.
+    const len = (length + PAGE - 1n) & ~(PAGE - 1n) & U64_MAX;
+    if (len === 0n || len > PAGE * 512n) fail('EINVAL', 'dma-buf length');
+    this.size = Number(len);
+    this.pfn = phys.allocContig(this.size / PAGE_SIZE);
   }
 
   /** DMABUF_REVOKE: set the state and tell every importer (dma_buf_invalidate_mappings). */

@@ -1,24 +1,20 @@
 /**
  * Errors of the iommufd model: the errno the kernel's ioctl would fail with,
  * named from pt-core's errno table (which holds iommufd's EBUSY, EEXIST,
- * ENOSPC, EMSGSIZE ... too). Page table errors from iommu-ops keep their
- * code; only u64 arguments are mapped (see u64.ts).
+ * ENOSPC, EMSGSIZE ... too). An IommufdError is a PtError, so a caller can
+ * catch both the model's and the page table's errors as one type; page table
+ * errors from iommu-ops keep their own class and code.
  */
-import { Errno, isPtError, type ErrnoName } from '@genpt/pt-core';
+import { type ErrnoName, isPtError, PtError } from '@genpt/pt-core';
 
 /** An errno name an iommufd ioctl fails with: any of pt-core's. */
 export type IommufdErrnoName = ErrnoName;
 
 /** A failed iommufd ioctl or test command, with the kernel's errno. */
-export class IommufdError extends Error {
-  readonly code: IommufdErrnoName;
-  readonly errno: number;
-
+export class IommufdError extends PtError {
   constructor(code: IommufdErrnoName, message?: string) {
-    super(message === undefined ? code : `${code}: ${message}`);
+    super(code, message);
     this.name = 'IommufdError';
-    this.code = code;
-    this.errno = Errno[code];
   }
 }
 
@@ -27,9 +23,22 @@ export function fail(code: IommufdErrnoName, message?: string): never {
   throw new IommufdError(code, message);
 }
 
+/**
+ * Rethrow a PtError from one of pt-core's argument checks as an
+ * IommufdError (with `code` instead of its own when given); anything else
+ * is rethrown as it is.
+ */
+export function rethrowAsIommufd(e: unknown, code?: IommufdErrnoName): never {
+  if (isPtError(e) && (code !== undefined || !(e instanceof IommufdError))) {
+    const prefix = `${e.code}: `;
+    const text = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+    throw new IommufdError(code ?? e.code, text);
+  }
+  throw e;
+}
+
 /** The errno of anything the model throws: IommufdError, or a PtError from the page table. */
 export function errnoOf(e: unknown): IommufdErrnoName {
-  if (e instanceof IommufdError) return e.code;
   if (isPtError(e)) return e.code;
   throw e;
 }

@@ -7,6 +7,7 @@ import { fail } from './errors.js';
 import type { IommufdIoas } from './ioas.js';
 import { MockDomain, type IommuHwptSelftest } from './mock-domain.js';
 import { IommufdObject } from './objects.js';
+import { iommuHwptSelftest, iommuHwptSelftestIotlb } from './uapi-check.js';
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
   IOMMU_HWPT_ALLOC_NEST_PARENT,
@@ -58,9 +59,16 @@ export class HwptPaging extends IommufdObject {
 /** Driver data handed to IOMMU_HWPT_ALLOC (struct iommu_user_data). */
 export interface HwptUserData {
   type: number;
-  /** null stands for a NULL data_uptr. */
+  /** What data_uptr points at; null stands for a NULL data_uptr. Read only when the driver copies it. */
   data: IommuHwptSelftest | null;
   /** data_len; sizeof(struct iommu_hwpt_selftest) is 8, offsetofend(iotlb) is 4. */
+  len: number;
+}
+
+/** HwptUserData as the kernel reads it: data_uptr not yet dereferenced. */
+export interface HwptUserDataArgs {
+  type: number;
+  data: unknown;
   len: number;
 }
 
@@ -76,7 +84,7 @@ const VALID_FLAGS = PAGING_FLAGS | IOMMU_HWPT_FAULT_ID_VALID;
  * iommufd_hwpt_paging_alloc()'s checks and mock_domain_alloc_paging_flags():
  * the domain for a new HWPT, or the kernel's errno.
  */
-export function allocMockDomain(dev: MockDevFlags, flags: number, userData: HwptUserData | null): MockDomain {
+export function allocMockDomain(dev: MockDevFlags, flags: number, userData: HwptUserDataArgs | null): MockDomain {
   if (flags & ~VALID_FLAGS) fail('EOPNOTSUPP', 'unknown HWPT flags');
   const noDirty = (dev.flags & MOCK_FLAGS_DEVICE_NO_DIRTY) !== 0;
   if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING && noDirty) fail('EOPNOTSUPP', 'device cannot track dirty pages');
@@ -88,7 +96,11 @@ export function allocMockDomain(dev: MockDevFlags, flags: number, userData: Hwpt
     // iommu_copy_struct_from_user(): the type must match and cover the iotlb field.
     if (userData.type !== IOMMU_HWPT_DATA_SELFTEST || userData.len < 4) fail('EINVAL', 'selftest data');
     if (userData.data === null) fail('EFAULT', 'data pointer');
-    cfg = { iotlb: userData.data.iotlb, pagetableType: userData.len >= 8 ? (userData.data.pagetableType ?? 0) : 0 };
+    // copy_struct_from_user() of data_len bytes: only a whole struct carries pagetable_type.
+    cfg =
+      userData.len >= 8
+        ? iommuHwptSelftest.read(userData.data, 'hwptAlloc', 'data.data')
+        : { ...iommuHwptSelftestIotlb.read(userData.data, 'hwptAlloc', 'data.data'), pagetableType: 0 };
   }
   return MockDomain.alloc(cfg, driverFlags);
 }

@@ -7,6 +7,7 @@
 export * from './mock-format.js';
 export * from './errors.js';
 export * from './uapi.js';
+export * as uapiCheck from './uapi-check.js';
 export * from './u64.js';
 export * from './mm.js';
 export * from './pages.js';

@@ -19,7 +19,7 @@ import {
   IOMMU_OPTION_OP_GET,
   IOMMU_OPTION_OP_SET,
 } from './uapi.js';
-import { u64 } from './u64.js';
+import { getUser, putUser } from './uapi-check.js';
 
 const MAP_FLAGS = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
 
@@ -59,44 +59,39 @@ function mapCommon(ioas: IommufdIoas, elm: IoptPagesElm, length: bigint, flags: 
   }
 }
 
+/*
+ * The ioctls below take their arguments as the kernel holds them, already
+ * read from the uAPI structs by IommufdCtx (uapi-check.ts): u64 fields as
+ * bigints, u32 flags as numbers.
+ */
+
 /** IOMMU_IOAS_MAP: map user memory of `mm` at a fixed or allocated IOVA. */
-export function ioasMap(
-  getIoas: () => IommufdIoas,
-  mm: Mm,
-  flags: number,
-  userVa: number,
-  length: number | bigint,
-  iova: number | bigint = 0,
-): bigint {
-  const len = u64(length, 'length');
-  const at = u64(iova, 'iova');
-  checkMapArgs(flags, at, len);
+export function ioasMap(getIoas: () => IommufdIoas, mm: Mm, flags: number, userVa: bigint, length: bigint, iova: bigint): bigint {
+  checkMapArgs(flags, iova, length);
   const ioas = getIoas();
-  if (!Number.isSafeInteger(userVa) || userVa < 0) fail('EFAULT', 'user VA');
-  if (userVa + Number(len) > 2 ** 64) fail('EOVERFLOW', 'user VA + length');
-  const { pages, startByte } = IoptPages.user(mm, userVa, len, (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0);
-  return mapCommon(ioas, { pages, startByte, length: Number(len) }, len, flags, at);
+  // iopt_alloc_user_pages(): EINVAL for the length, EOVERFLOW when user_va + length wraps.
+  const { pages, startByte } = IoptPages.user(mm, userVa, length, (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0);
+  return mapCommon(ioas, { pages, startByte, length: Number(length) }, length, flags, iova);
 }
 
-/** IOMMU_IOAS_MAP_FILE: map a memfd range, or import a dma-buf. */
+/** IOMMU_IOAS_MAP_FILE: map a memfd range, or import a dma-buf. The file is looked up after the IOAS. */
 export function ioasMapFile(
   getIoas: () => IommufdIoas,
-  file: MemFile | DmaBuf,
+  getFile: () => MemFile | DmaBuf,
   flags: number,
-  start: number,
-  length: number | bigint,
-  iova: number | bigint = 0,
+  start: bigint,
+  length: bigint,
+  iova: bigint,
 ): bigint {
-  const len = u64(length, 'length');
-  const at = u64(iova, 'iova');
-  checkMapArgs(flags, at, len);
+  checkMapArgs(flags, iova, length);
   const ioas = getIoas();
-  if (len === 0n) fail('EINVAL', 'length 0');
-  if (lastOfBig(BigInt(start), len) === undefined) fail('EOVERFLOW', 'start + length');
+  const file = getFile();
+  if (length === 0n) fail('EINVAL', 'length 0');
+  if (lastOfBig(start, length) === undefined) fail('EOVERFLOW', 'start + length');
   const writable = (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0;
   const { pages, startByte } =
-    file instanceof DmaBuf ? IoptPages.dmabuf(file, start, len, writable) : IoptPages.file(file, start, len, writable);
-  return mapCommon(ioas, { pages, startByte, length: Number(len) }, len, flags, at);
+    file instanceof DmaBuf ? IoptPages.dmabuf(file, start, length, writable) : IoptPages.file(file, start, length, writable);
+  return mapCommon(ioas, { pages, startByte, length: Number(length) }, length, flags, iova);
 }
 
 /**
@@ -104,12 +99,10 @@ export function ioasMapFile(
  * when empty); otherwise the range must cover whole areas and hit at least
  * one (ENOENT).
  */
-export function ioasUnmap(ioas: IommufdIoas, iova: number | bigint, length: number | bigint): bigint {
-  const at = u64(iova, 'iova');
-  const len = u64(length, 'length');
-  if (at === 0n && len === U64_MAX) return ioas.iopt.unmapAll();
-  if (at >= ULONG_MAX || len >= ULONG_MAX) fail('EOVERFLOW', 'IOVA or length');
-  const unmapped = ioas.iopt.unmapIova(at, len);
+export function ioasUnmap(ioas: IommufdIoas, iova: bigint, length: bigint): bigint {
+  if (iova === 0n && length === U64_MAX) return ioas.iopt.unmapAll();
+  if (iova >= ULONG_MAX || length >= ULONG_MAX) fail('EOVERFLOW', 'IOVA or length');
+  const unmapped = ioas.iopt.unmapIova(iova, length);
   if (unmapped === 0n) fail('ENOENT', 'nothing mapped there');
   return unmapped;
 }
@@ -119,20 +112,17 @@ export function ioasCopy(
   getSrc: () => IommufdIoas,
   getDst: () => IommufdIoas,
   flags: number,
-  srcIova: number | bigint,
-  length: number | bigint,
-  dstIova: number | bigint,
+  srcIova: bigint,
+  length: bigint,
+  dstIova: bigint,
 ): bigint {
-  const len = u64(length, 'length');
-  const from = u64(srcIova, 'src_iova');
-  const to = u64(dstIova, 'dst_iova');
   if (flags & ~MAP_FLAGS) fail('EOPNOTSUPP', 'unknown map flags');
-  if (len >= ULONG_MAX || from >= ULONG_MAX || to >= ULONG_MAX) fail('EOVERFLOW', 'IOVA or length');
+  if (length >= ULONG_MAX || srcIova >= ULONG_MAX || dstIova >= ULONG_MAX) fail('EOVERFLOW', 'IOVA or length');
   if (!(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))) fail('EINVAL', 'neither readable nor writeable');
-  const list = getSrc().iopt.getPages(from, len);
+  const list = getSrc().iopt.getPages(srcIova, length);
   try {
     const dst = getDst();
-    const iova = dst.iopt.mapPages(list, len, flags & IOMMU_IOAS_MAP_FIXED_IOVA ? to : undefined, convIommuProt(flags));
+    const iova = dst.iopt.mapPages(list, length, flags & IOMMU_IOAS_MAP_FIXED_IOVA ? dstIova : undefined, convIommuProt(flags));
     return iova;
   } catch (e) {
     for (const elm of list) elm.pages.put();
@@ -158,27 +148,31 @@ export interface IoasIovaRangesCmd {
 /**
  * The usable IOVA (the holes between reserved ranges) and the IOAS
  * alignment. EMSGSIZE, with numIovas and the ranges that fit written, when
- * the array is too small.
+ * the array is too small. `max` is the numIovas read in; `cmd` is the
+ * caller's struct the results are copied out to (EFAULT if `ranges` cannot
+ * be written when a range is due).
  */
-export function ioasIovaRanges(ioas: IommufdIoas, cmd: IoasIovaRangesCmd): void {
-  const max = cmd.numIovas;
+export function ioasIovaRanges(ioas: IommufdIoas, max: number, cmd: IoasIovaRangesCmd): void {
+  const where = 'ioasIovaRanges';
   let n = 0;
-  cmd.outIovaAlignment = ioas.iopt.iovaAlignment;
   for (const s of spans([ioas.iopt.reserved], 0n, ULONG_MAX)) {
     if (!s.isHole) continue;
-    if (n < max) cmd.ranges[n] = { start: s.start, last: s.last };
+    if (n < max) {
+      const ranges = getUser(cmd, 'ranges', where);
+      if (!Array.isArray(ranges)) fail('EFAULT', `${where}: ranges is not a user array`);
+      putUser(ranges, String(n), { start: s.start, last: s.last }, where);
+    }
     n++;
   }
-  cmd.numIovas = n;
+  putUser(cmd, 'numIovas', n, where);
+  putUser(cmd, 'outIovaAlignment', ioas.iopt.iovaAlignment, where);
   if (n > max) fail('EMSGSIZE', 'range array too small');
 }
 
 /** IOMMU_IOAS_ALLOW_IOVAS: each range must be start < last and not overlap another. */
-export function ioasAllowIovas(ioas: IommufdIoas, ranges: ReadonlyArray<{ start: number | bigint; last: number | bigint }>): void {
+export function ioasAllowIovas(ioas: IommufdIoas, ranges: ReadonlyArray<{ start: bigint; last: bigint }>): void {
   const loaded: IntervalNode[] = [];
-  for (const r of ranges) {
-    const start = u64(r.start, 'start');
-    const last = u64(r.last, 'last');
+  for (const { start, last } of ranges) {
     if (start >= last) fail('EINVAL', 'empty range');
     if (loaded.some((o) => o.start <= last && o.last >= start)) fail('EINVAL', 'overlapping ranges');
     loaded.push({ start, last });
@@ -187,14 +181,13 @@ export function ioasAllowIovas(ioas: IommufdIoas, ranges: ReadonlyArray<{ start:
 }
 
 /** IOMMU_OPTION(IOMMU_OPTION_HUGE_PAGES) on an IOAS: get, or set 0 / 1. */
-export function ioasOptionHugePages(ioas: IommufdIoas, op: number, val64: number | bigint): bigint {
+export function ioasOptionHugePages(ioas: IommufdIoas, op: number, val64: bigint): bigint {
   if (op === IOMMU_OPTION_OP_GET) return ioas.iopt.disableLargePages ? 0n : 1n;
   if (op === IOMMU_OPTION_OP_SET) {
-    const v = BigInt(val64);
-    if (v === 0n) ioas.iopt.disableLarge();
-    else if (v === 1n) ioas.iopt.enableLarge();
+    if (val64 === 0n) ioas.iopt.disableLarge();
+    else if (val64 === 1n) ioas.iopt.enableLarge();
     else fail('EINVAL', 'huge pages option is 0 or 1');
-    return v;
+    return val64;
   }
   fail('EOPNOTSUPP', 'unknown option op');
 }

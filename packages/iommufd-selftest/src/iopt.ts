@@ -114,7 +114,7 @@ export class IoPagetable {
       const e = list[0]!;
       const src = e.pages.source;
       // The IOVA keeps the alignment of the user address (or file / dma-buf offset).
-      const addr = BigInt(e.startByte + (src.type === 'user' ? src.uptr : src.start));
+      const addr = BigInt(src.type === 'user' ? src.uptr : src.start) + BigInt(e.startByte);
       iova = this.allocIova(addr, length);
     } else {
       this.checkIova(dstIova, length);

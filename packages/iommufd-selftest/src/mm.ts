@@ -10,6 +10,8 @@ import { fail } from './errors.js';
 import { HUGEPAGE_SIZE, PAGE_SIZE } from './uapi.js';
 
 const HPAGE_NR = HUGEPAGE_SIZE / PAGE_SIZE;
+/** x86-64's TASK_SIZE_MAX: user space ends a page below 2^47, so every user address is exact as a number. */
+const TASK_SIZE = 2 ** 47 - PAGE_SIZE;
 
 export interface PhysPage {
   readonly pfn: number;
@@ -72,6 +74,13 @@ export class PhysMemory {
     const p = this.page(pfn);
     if (p.pins <= 0) throw new Error(`unpin of unpinned page ${pfn.toString(16)}`);
     p.pins--;
+  }
+
+  /** FOLL_PIN references per pinned page, by pfn (a snapshot for checks that nothing changed). */
+  pinCounts(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const p of this.pages.values()) if (p.pins) out.set(p.pfn, p.pins);
+    return out;
   }
 
   /** Total FOLL_PIN references on every page (zero once everything is released). */
@@ -183,16 +192,16 @@ export class Mm {
     const len = Math.ceil(length / align) * align;
     const offset = opts.offset ?? 0;
     if (offset % PAGE_SIZE) fail('EINVAL', 'mmap offset');
-    let start: number;
+    if (opts.addr !== undefined && (!Number.isSafeInteger(opts.addr) || opts.addr < 0 || opts.addr % align)) {
+      fail('EINVAL', 'mmap address');
+    }
+    const start = opts.addr ?? Math.ceil(this.nextAddr / align) * align;
+    if (start + len > TASK_SIZE) fail('ENOMEM', 'mmap past the end of user space');
     if (opts.addr !== undefined) {
-      if (opts.addr % align) fail('EINVAL', 'mmap address');
-      start = opts.addr;
       this.munmap(start, len);
     } else {
-      this.nextAddr = Math.ceil(this.nextAddr / align) * align;
-      start = this.nextAddr;
       // Leave a guard gap so separate mappings never touch.
-      this.nextAddr += len + HUGEPAGE_SIZE;
+      this.nextAddr = start + len + HUGEPAGE_SIZE;
     }
     const shared = opts.shared ?? true;
     const file = opts.file ?? new MemFile(this.phys, len, hugetlb);
@@ -281,6 +290,25 @@ export class Mm {
     this.phys.copyPage(filePfn, copy);
     v.cow.set(idx, copy);
     return copy;
+  }
+
+  /**
+   * How many of the bytes [va, va + length) a copy from (or, with write, to)
+   * user memory reaches before it faults: the run of mapped pages (writable
+   * ones for write) inside their file. Nothing is faulted in.
+   */
+  accessibleBytes(va: number, length: number, write: boolean): number {
+    let done = 0;
+    while (done < length) {
+      const cur = va + done;
+      const v = this.findVma(cur);
+      if (v === undefined || (write && !v.write)) break;
+      // Pages at or past the end of the file fault.
+      const end = Math.min(v.end, v.start + (Math.ceil(v.file.size / PAGE_SIZE) - v.pgoff) * PAGE_SIZE);
+      if (end <= cur) break;
+      done += Math.min(end - cur, length - done);
+    }
+    return done;
   }
 
   /** get_user_pages_fast() of one page without a pin: the pfn mapped at va now. */

@@ -11,7 +11,16 @@ import type { DmaBuf } from './dmabuf.js';
 import { fail } from './errors.js';
 import type { MemFile, Mm } from './mm.js';
 import type { MockDomain } from './mock-domain.js';
+import { U64_MAX } from '@genpt/pt-core';
 import { PAGE_SIZE } from './uapi.js';
+
+const PAGE = BigInt(PAGE_SIZE);
+/**
+ * The longest iopt_pages the model takes: byte counts are numbers here. The
+ * kernel takes up to SIZE_MAX - PAGE_SIZE and fails when it pins; no mock
+ * domain's aperture (2^31) comes near either.
+ */
+const MAX_LENGTH = BigInt(Number.MAX_SAFE_INTEGER) - PAGE;
 
 export type PagesSource =
   | { type: 'user'; mm: Mm /** page-aligned user VA of index 0 */; uptr: number }
@@ -41,35 +50,39 @@ export class IoptPages {
     this.writable = writable;
   }
 
-  /** iopt_alloc_user_pages(): uptr may be unaligned; returns pages and the start byte. */
-  static user(mm: Mm, uptr: number, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
-    if (length === 0n || length > BigInt(Number.MAX_SAFE_INTEGER) - BigInt(PAGE_SIZE)) fail('EINVAL', 'length');
-    const len = Number(length);
-    if (!Number.isSafeInteger(uptr + len)) fail('EOVERFLOW', 'user VA + length');
-    const down = uptr - (uptr % PAGE_SIZE);
-    const startByte = uptr - down;
-    const npages = Math.ceil((len + startByte) / PAGE_SIZE);
-    return { pages: new IoptPages({ type: 'user', mm, uptr: down }, npages, writable), startByte };
+  /**
+   * iopt_alloc_user_pages(): uptr (a u64) may be unaligned; returns pages and
+   * the start byte. The page-aligned base is kept as a number, which is exact
+   * for any u64 multiple of PAGE_SIZE; nothing is mapped above 2^47, so any
+   * access through such a base faults.
+   */
+  static user(mm: Mm, uptr: bigint, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
+    if (length === 0n || length > MAX_LENGTH) fail('EINVAL', 'length');
+    if (uptr + length > U64_MAX) fail('EOVERFLOW', 'user VA + length');
+    const startByte = Number(uptr % PAGE);
+    const npages = Math.ceil((Number(length) + startByte) / PAGE_SIZE);
+    return { pages: new IoptPages({ type: 'user', mm, uptr: Number(uptr - BigInt(startByte)) }, npages, writable), startByte };
   }
 
-  /** iopt_alloc_file_pages(). */
-  static file(file: MemFile, start: number, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
-    if (length === 0n || length > BigInt(Number.MAX_SAFE_INTEGER) - BigInt(PAGE_SIZE)) fail('EINVAL', 'length');
-    const startByte = start % PAGE_SIZE;
+  /** iopt_alloc_file_pages(): start is a u64 file offset (its page-aligned part is exact as a number). */
+  static file(file: MemFile, start: bigint, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
+    if (length === 0n || length > MAX_LENGTH) fail('EINVAL', 'length');
+    const startByte = Number(start % PAGE);
     const npages = Math.ceil((Number(length) + startByte) / PAGE_SIZE);
-    return { pages: new IoptPages({ type: 'file', file, start: start - startByte }, npages, writable), startByte };
+    return { pages: new IoptPages({ type: 'file', file, start: Number(start - BigInt(startByte)) }, npages, writable), startByte };
   }
 
   /**
    * iopt_alloc_dmabuf_pages(): import [start, start + length) of a dma-buf.
    * ENODEV while the exporter has it revoked.
    */
-  static dmabuf(dmabuf: DmaBuf, start: number, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
-    if (BigInt(dmabuf.size) <= BigInt(start) + length - 1n) fail('EINVAL', 'range past the end of the dma-buf');
-    const startByte = start % PAGE_SIZE;
+  static dmabuf(dmabuf: DmaBuf, start: bigint, length: bigint, writable: boolean): { pages: IoptPages; startByte: number } {
+    if (BigInt(dmabuf.size) <= start + length - 1n) fail('EINVAL', 'range past the end of the dma-buf');
+    // start is now below the buffer's size (at most 2 MiB).
+    const startByte = Number(start % PAGE);
     const npages = Math.ceil((Number(length) + startByte) / PAGE_SIZE);
     if (dmabuf.revoked) fail('ENODEV', 'dma-buf is revoked');
-    const pages = new IoptPages({ type: 'dmabuf', dmabuf, start: start - startByte }, npages, writable);
+    const pages = new IoptPages({ type: 'dmabuf', dmabuf, start: Number(start) - startByte }, npages, writable);
     dmabuf.importers.add(pages);
     return { pages, startByte };
   }
