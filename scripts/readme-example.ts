@@ -1,21 +1,24 @@
 /**
- * Test helper shared by the packages: run the first ```ts block of a
- * package's README, with `@genpt/<pkg>` imports pointed at the sources, and
- * return what it printed. Keeps every README example honest.
+ * Test helper shared by the packages: run one ```ts example of a package's
+ * README (the first by default; scripts/readme-blocks.mjs says which blocks
+ * are examples), with `@genpt/<pkg>` imports pointed at the sources, and
+ * return what it printed. Keeps every README example honest;
+ * scripts/readme-check.mjs runs the same examples from the packed tarballs.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { parseReadme } from './readme-blocks.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
-export async function runReadmeExample(pkgDir: string): Promise<string[]> {
+export async function runReadmeExample(pkgDir: string, index = 0): Promise<string[]> {
   const readme = readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
-  const m = /```ts\n([\s\S]*?)```/.exec(readme);
-  if (!m) throw new Error(`no ts example in ${pkgDir}/README.md`);
-  const src = m[1]!.replace(/from '@genpt\/([\w-]+)'/g, (_all, name: string) => {
+  const example = parseReadme(readme).examples[index];
+  if (!example) throw new Error(`no ts example #${index} in ${pkgDir}/README.md`);
+  const src = example.code.replace(/from '@genpt\/([\w-]+)'/g, (_all, name: string) => {
     const target = path.join(root, 'packages', name, 'src', 'index.ts');
     return `from ${JSON.stringify(pathToFileURL(target).href)}`;
   });

@@ -16,7 +16,7 @@
  * temporary directory for a look).
  */
 import { findChromium, NO_CHROMIUM } from './browser.mjs';
-import { spawn } from 'node:child_process';
+import { CheckError, children, installedGenpt, mustRun, packPackages, run, workspacePackages } from './toolchain/pack.mjs';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,8 +49,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-class CheckError extends Error {}
-
 // Seconds per phase, for the last line (the check should stay fast).
 const phases = [];
 let phaseStart = performance.now();
@@ -58,41 +56,6 @@ function phase(name) {
   const now = performance.now();
   phases.push(`${name} ${((now - phaseStart) / 1000).toFixed(1)}`);
   phaseStart = now;
-}
-
-// Children still running when the check stops early are killed before tmp goes.
-const children = new Set();
-
-/** Run a command; resolves with its output whatever the exit status. */
-function run(cmd, args, opts = {}) {
-  const { timeout = 60_000, ...spawnOpts } = opts;
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${timeout} ms)`;
-      child.kill('SIGKILL');
-    }, timeout);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
-}
-
-async function mustRun(what, cmd, args, opts) {
-  const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new CheckError(`${what} failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
-  return r;
 }
 
 function newestMtime(dir) {
@@ -255,13 +218,14 @@ async function main(tmp, browser) {
   mkdirSync(packs);
   mkdirSync(project);
 
-  // 1. Pack as published: pnpm turns workspace:^ into real ranges.
-  const filters = PACKAGES.flatMap((p) => ['--filter', `@genpt/${p}`]);
-  await mustRun('pnpm pack', 'pnpm', ['-r', ...filters, 'pack', '--pack-destination', packs, '--workspace-concurrency', 'Infinity'], {
-    cwd: root,
-  });
-  const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
-  if (tarballs.length !== PACKAGES.length) throw new CheckError(`expected ${PACKAGES.length} tarballs, got ${tarballs.join(', ')}`);
+  // 1. Pack as published: pnpm turns workspace:^ into real ranges (what
+  // the build made: prepack's rebuild is not run).
+  const packed = await packPackages(
+    root,
+    workspacePackages(root).filter((p) => PACKAGES.includes(p.dir)),
+    packs,
+  );
+  const tarballs = [...packed.values()];
   phase('pack');
 
   // 2. A fresh project as `npm init -y` makes it, the tarballs installed
@@ -282,14 +246,12 @@ async function main(tmp, browser) {
       path.join(tmp, 'npm-cache'),
       '--logs-dir',
       path.join(tmp, 'npm-logs'),
-      ...tarballs.map((t) => path.join(packs, t)),
+      ...tarballs,
     ],
     { cwd: project, timeout: 120_000 },
   );
-  for (const p of PACKAGES) {
-    const pj = readFileSync(path.join(project, 'node_modules', '@genpt', p, 'package.json'), 'utf8');
-    if (pj.includes('workspace:')) throw new CheckError(`the packed @genpt/${p} still has a workspace: range`);
-  }
+  const workspaceRanges = installedGenpt(project).workspaceRanges;
+  if (workspaceRanges.length) throw new CheckError(`the packed ${workspaceRanges.join(', ')} still has a workspace: range`);
   phase('install');
 
   for (const kind of ['mjs', 'cjs', 'ts']) writeFileSync(path.join(project, `session.${kind}`), sessionSource(kind));
