@@ -61,7 +61,7 @@ export function normaliseConfig(gf: GoldenFormat, raw: unknown, where: string): 
   try {
     bits = featureBits(features, gf.format.featureNames);
   } catch (e) {
-    throw new CliError(`${where}: ${(e as Error).message} for ${gf.name}`);
+    throw new CliError(`${where}: ${(e as Error).message.replace(/^E[A-Z]+: /, '')} for ${gf.name}`);
   }
   if (c.featureBits !== undefined && c.featureBits !== bits) {
     throw new CliError(`${where}: config.featureBits ${String(c.featureBits)} is not the features' bits ${bits}`);
