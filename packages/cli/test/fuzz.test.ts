@@ -78,7 +78,7 @@ describe('fuzz: genpt run scripts', () => {
         }
         ran++;
         const t = runner.table;
-        if (t !== null && t.isLive) {
+        if (t?.isLive) {
           const tree = tableTree(t, 'fuzz');
           expect(renderTextDump(tree)).toMatch(/table/);
           expect(() => JSON.stringify(treeJson(tree))).not.toThrow();
