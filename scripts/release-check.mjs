@@ -20,21 +20,14 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, checkReadmes, printRows, withTmp } from './readme-check.mjs';
-import { CheckError, mapLimit, mustRun, packPackages, run, workspacePackages } from './toolchain/pack.mjs';
+import { CheckError, mapLimit, mustRun, packPackages, phaseTimer, run, workspacePackages } from './toolchain/pack.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const rootRequire = createRequire(path.join(root, 'package.json'));
 const REPO = 'https://github.com/genpt/genpt';
 /** The resolutions attw's esm-only profile does not hold against a package (CommonJS require and node10). */
 const ATTW_ESM_ONLY_IGNORES = ['node10', 'node16-cjs'];
-const started = performance.now();
-const phases = [];
-let phaseStart = performance.now();
-function phase(name) {
-  const now = performance.now();
-  phases.push(`${name} ${((now - phaseStart) / 1000).toFixed(1)}`);
-  phaseStart = now;
-}
+const { phase, summary } = phaseTimer();
 
 /** The package.json inside a tarball, as npm will publish it. */
 async function packedManifest(tarball) {
@@ -142,5 +135,5 @@ try {
 } catch (e) {
   console.error(e instanceof CheckError ? `release-check: ${e.message}` : e);
 }
-console.log(`release check ${ok ? 'passed' : 'FAILED'} in ${((performance.now() - started) / 1000).toFixed(1)} s (${phases.join(', ')})`);
+console.log(`release check ${ok ? 'passed' : 'FAILED'} in ${summary()}`);
 process.exit(ok ? 0 : 1);

@@ -16,7 +16,7 @@
  * temporary directory for a look).
  */
 import { findChromium, NO_CHROMIUM } from './browser.mjs';
-import { CheckError, children, installedGenpt, mustRun, packPackages, run, workspacePackages } from './toolchain/pack.mjs';
+import { CheckError, children, installedGenpt, mustRun, packPackages, phaseTimer, run, workspacePackages } from './toolchain/pack.mjs';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,7 @@ const fixtures = path.join(root, 'scripts', 'toolchain');
 const rootRequire = createRequire(path.join(root, 'package.json'));
 const PACKAGES = ['pt-core', 'fmt-amdv1', 'fmt-x86-64', 'iommu-ops', 'amd-driver'];
 const keep = process.argv.includes('--keep');
-const started = performance.now();
+const { phase, summary } = phaseTimer();
 
 // What session.js uses, from where a user would import it.
 const IMPORTS = [
@@ -48,15 +48,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-
-// Seconds per phase, for the last line (the check should stay fast).
-const phases = [];
-let phaseStart = performance.now();
-function phase(name) {
-  const now = performance.now();
-  phases.push(`${name} ${((now - phaseStart) / 1000).toFixed(1)}`);
-  phaseStart = now;
-}
 
 function newestMtime(dir) {
   let newest = 0;
@@ -416,7 +407,7 @@ try {
   await cleanup();
 }
 if (!interrupted) {
-  const took = `${((performance.now() - started) / 1000).toFixed(1)} s${phases.length ? ` (${phases.join(', ')})` : ''}`;
+  const took = summary();
   console.log(`toolchain check ${ok ? 'passed' : 'FAILED'} in ${took}`);
   process.exit(ok ? 0 : 1);
 }

@@ -180,3 +180,22 @@ export function installedGenpt(project) {
   const workspaceRanges = names.filter((n) => readFileSync(path.join(dir, n, 'package.json'), 'utf8').includes('"workspace:'));
   return { names: names.map((n) => `@genpt/${n}`), workspaceRanges: workspaceRanges.map((n) => `@genpt/${n}`) };
 }
+
+/** Seconds per phase since the last, and in all, for a check's last line (the checks should stay fast). */
+export function phaseTimer() {
+  const started = performance.now();
+  const phases = [];
+  let phaseStart = started;
+  return {
+    phase(name) {
+      const now = performance.now();
+      phases.push(`${name} ${((now - phaseStart) / 1000).toFixed(1)}`);
+      phaseStart = now;
+    },
+    /** "12.3 s (pack 1.0, ...)". */
+    summary() {
+      const all = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+      return phases.length ? `${all} (${phases.join(', ')})` : all;
+    },
+  };
+}

@@ -24,9 +24,7 @@ import { IommuIotlbGather } from './gather.js';
 
 /** prot must be a u32 of IOMMU_* bits (EINVAL): 2^32 + 3 is not read/write. */
 export function checkProt(prot: number, where = 'map'): void {
-  if (typeof prot !== 'number' || prot < 0 || prot > IOMMU_PROT_MASK || (prot & ~IOMMU_PROT_MASK) !== 0 || !Number.isInteger(prot)) {
-    argBits(prot, IOMMU_PROT_MASK, where, 'prot');
-  }
+  argBits(prot, IOMMU_PROT_MASK, where, 'prot');
 }
 
 /** pgsize * pgcount into `out`, for the *_pages forms; pgsize must be a power of two. */

@@ -18,10 +18,8 @@ import {
   bit,
   featureNames,
   validateFormat,
-  ptAllRange,
   ptTopRange,
   ptTopRangeOf,
-  ptWalkRange,
   u64Value,
   maskHi,
   maskLo,
@@ -300,27 +298,18 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     this.opBegin();
     try {
       const common = this.common;
-      // A corrupted table (a pointer outside the memory or to a free page):
-      // free only the sound tables, never pages the pointers merely name.
+      // validate's walk lists every table in collect's order. For a corrupted
+      // table (a pointer outside the memory or to a free page) it lists only
+      // the sound ones: never free pages a bad pointer merely names.
       const check = this.states.validate;
-      if (this.walks.validate(this as PtIommu, check) !== 0) {
-        putPagesList(common.mem, check.tables);
-        this.opState = PT_OP_DEAD;
-        const n = check.problems.length;
-        throw new PtError(
-          'EFAULT',
-          `deinit: ${check.problems[0]!.message}${n > 1 ? ` (and ${n - 1} more)` : ''}; the sound tables were freed`,
-        );
-      }
-      const collect = this.states.collect;
-      const range = ptAllRange(common, collect.range);
-      collect.freeList.length = 0;
-      collect.freeList.push(range.topTable);
-      collect.checkMapped = false;
-      ptWalkRange(range, this.walks.collect, collect);
-      if (common.featDmaIncoherent) stopIncoherentList(this as PtIommu, collect.freeList);
-      putPagesList(common.mem, collect.freeList);
+      const bad = this.walks.validate(this as PtIommu, check);
+      if (common.featDmaIncoherent) stopIncoherentList(this as PtIommu, check.tables);
+      putPagesList(common.mem, check.tables);
       this.opState = PT_OP_DEAD;
+      if (bad !== 0) {
+        const more = bad > 1 ? ` (and ${bad - 1} more)` : '';
+        throw new PtError('EFAULT', `deinit: ${check.problems[0]!.message}${more}; the sound tables were freed`);
+      }
     } finally {
       if (this.opState === PT_OP_BUSY) this.opState = PT_OP_IDLE;
     }

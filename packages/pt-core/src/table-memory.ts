@@ -84,8 +84,7 @@ export class TableMemory {
    * physical address aligned to its size. Returns the PA, or -1 (ENOMEM).
    */
   alloc(lg2sz: number): number {
-    if (!(typeof lg2sz === 'number' && lg2sz >= 0 && lg2sz <= 64 && (lg2sz | 0) === lg2sz))
-      argInt(lg2sz, 0, 64, 'TableMemory.alloc', 'lg2sz');
+    argInt(lg2sz, 0, 64, 'TableMemory.alloc', 'lg2sz');
     const calls = ++this.allocCalls;
     if (this.failAt !== 0 && calls >= this.failAt) {
       if (!this.failEvery) this.failAt = 0;
@@ -107,11 +106,7 @@ export class TableMemory {
   /** Free a block returned by {@link alloc}. Throws on a PA that is not an allocated block. */
   free(pa: number): void {
     const lg2 = this.blockLg2(pa);
-    if (lg2 < 0)
-      throw new PtError(
-        'EINVAL',
-        `TableMemory.free: ${typeof pa === 'number' ? `0x${pa.toString(16)}` : argDescribe(pa)} is not an allocated table`,
-      );
+    if (lg2 < 0) throw new PtError('EINVAL', `TableMemory.free: ${paText(pa)} is not an allocated table`);
     this.pageMeta[(pa - this.basePa) / 4096] = 0;
     this.pagesInUse -= 2 ** lg2 / 4096;
     this.freeLists[lg2]!.push(pa);
@@ -132,10 +127,7 @@ export class TableMemory {
   /** Index in {@link words} of the 32-bit word at pa (4-byte aligned, inside the arena). */
   wordIndex(pa: number): number {
     if (!(typeof pa === 'number' && pa >= this.basePa && pa < this.basePa + this.maxBytes && pa % 4 === 0)) {
-      throw new PtError(
-        'EFAULT',
-        `PA ${typeof pa === 'number' ? `0x${pa.toString(16)}` : argDescribe(pa)} is outside table memory or not aligned`,
-      );
+      throw new PtError('EFAULT', `PA ${paText(pa)} is outside table memory or not aligned`);
     }
     return (pa - this.basePa) >>> 2;
   }
@@ -186,7 +178,7 @@ export class TableMemory {
   readBytes(pa: number, len: number): Uint8Array {
     argInt(len, 0, this.maxBytes, 'TableMemory.readBytes', 'len');
     if (!this.contains(pa) || (len > 0 && !this.contains(pa + len - 1))) {
-      throw new PtError('EFAULT', `TableMemory.readBytes: [${argDescribe(pa)}, +${len}) is outside table memory`);
+      throw new PtError('EFAULT', `TableMemory.readBytes: [${paText(pa)}, +${len}) is outside table memory`);
     }
     const off = pa - this.basePa;
     return new Uint8Array(this.words.buffer, this.words.byteOffset + off, len).slice();
@@ -233,7 +225,10 @@ export class TableMemory {
 
 /** A 32-bit word as an int32 or a u32 (both name the same bits). */
 function checkWord(v: number, where: string, name: string): void {
-  if (!(typeof v === 'number' && v >= -0x80000000 && v <= 0xffffffff && Math.floor(v) === v)) {
-    argInt(v, -0x80000000, 0xffffffff, `TableMemory.${where}`, name);
-  }
+  argInt(v, -0x80000000, 0xffffffff, `TableMemory.${where}`, name);
+}
+
+/** A PA in a message: hex when it is a number. */
+function paText(pa: unknown): string {
+  return typeof pa === 'number' ? `0x${pa.toString(16)}` : argDescribe(pa);
 }

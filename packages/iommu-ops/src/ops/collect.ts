@@ -1,7 +1,7 @@
 /**
  * __collect_tables(): gather every table below a walk onto a free list; with
- * checkMapped, refuse (EADDRINUSE) as soon as a leaf is met. Used by deinit
- * and by map (a leaf replacing empty tables), each with its own state.
+ * checkMapped, refuse (EADDRINUSE) as soon as a leaf is met. Used by map (a
+ * leaf replacing empty tables); deinit frees what validate's walk lists.
  */
 import { Errno, PT_ENTRY_OA, PT_ENTRY_TABLE, ptDescend, ptIterFirst, PtRange, type PtEntryOps, type PtState } from '@genpt/pt-core';
 import { definePtOp } from '../op.js';
@@ -27,7 +27,8 @@ export type CollectWalk = (range: PtRange, st: CollectState, level: number, tabl
 
 export const collectOp = definePtOp({
   name: 'collect',
-  newState: (t: PtIommu) => new CollectState(t),
+  // No state of its own: map, its one user, owns the CollectState it walks with.
+  newState: (_t: PtIommu) => null,
   build(_fmt, e: PtEntryOps): CollectWalk {
     function collectTables(range: PtRange, st: CollectState, level: number, table: number): number {
       // Level 0 holds no tables; only a mapped-check needs to look at it.

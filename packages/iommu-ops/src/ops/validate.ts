@@ -77,29 +77,33 @@ export const validateOp = definePtOp({
       const pts = st.pts;
       pts.init(top, top.topLevel, top.topTable);
       ptIterFirst(pts);
-      const topVa = u64ToBigInt(top.vaHi, top.vaLo);
-      const topBytes = pts.endIndex * fmt.itemWordSize;
-      if (!st.accept(t, top.topLevel, -1, topVa, top.topTable, Math.max(12, Math.ceil(Math.log2(topBytes))))) return st.problems.length;
-      // Depth first, by index, like dumpTable; an explicit stack so a deep or looping table cannot overflow.
-      const stack: Array<[level: number, pa: number, va: bigint, first: number, end: number]> = [
-        [top.topLevel, top.topTable, topVa, pts.index, pts.endIndex],
+      const topBytesLg2 = Math.max(12, Math.ceil(Math.log2(pts.endIndex * fmt.itemWordSize)));
+      // Pre-order by index, as collect walks (deinit frees st.tables in this
+      // order); an explicit stack so a deep or looping table cannot overflow.
+      // Each entry: the pointer's level, index (-1: the top) and VA, the table
+      // it names, its expected size, and the window of items to scan.
+      const stack: Array<[level: number, index: number, va: bigint, pa: number, bytesLg2: number, first: number, end: number]> = [
+        [top.topLevel, -1, u64ToBigInt(top.vaHi, top.vaLo), top.topTable, topBytesLg2, pts.index, pts.endIndex],
       ];
       while (stack.length !== 0) {
-        const [level, pa, va, first, end] = stack.pop()!;
+        const [ptrLevel, index, va, pa, bytesLg2, first, end] = stack.pop()!;
+        if (!st.accept(t, ptrLevel, index, va, pa, bytesLg2)) continue;
+        // The table's own level: the top's, or one below the pointer's.
+        const level = index < 0 ? ptrLevel : ptrLevel - 1;
+        if (level === 0) continue;
         pts.init(top, level, pa);
-        const isz = common.itemLg2sz[level]!;
-        const children: Array<[number, number, bigint, number, number]> = [];
+        const isz = BigInt(common.itemLg2sz[level]!);
+        const n = common.numItemsLg2[level - 1]!;
+        const childBytesLg2 = Math.max(12, n + itemBytesLg2);
+        const mark = stack.length;
         for (let i = first; i < end; i++) {
           pts.index = i;
           const w = pts.base + 2 * i;
-          if ((pts.words[w]! | pts.words[w + 1]!) === 0) continue;
-          if (level === 0 || fmt.loadEntryRaw(pts) !== PT_ENTRY_TABLE) continue;
-          const child = fmt.tablePa(pts);
-          const childVa = va + (BigInt(i) << BigInt(isz));
-          const n = common.numItemsLg2[level - 1]!;
-          if (st.accept(t, level, i, childVa, child, Math.max(12, n + itemBytesLg2))) children.push([level - 1, child, childVa, 0, 2 ** n]);
+          if ((pts.words[w]! | pts.words[w + 1]!) === 0 || fmt.loadEntryRaw(pts) !== PT_ENTRY_TABLE) continue;
+          stack.push([level, i, va + (BigInt(i) << isz), fmt.tablePa(pts), childBytesLg2, 0, 2 ** n]);
         }
-        for (let c = children.length - 1; c >= 0; c--) stack.push(children[c]!);
+        // Lowest index on top of the stack.
+        stack.push(...stack.splice(mark).reverse());
       }
       return st.problems.length;
     };

@@ -3,29 +3,21 @@
  * the kernel leaves it — unchanged where it validates before writing (the
  * dump before and after is identical), its partial result where it has one.
  */
-import { isPtError, PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToBigInt, type PtError, type U64 } from '@genpt/pt-core';
+import { PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToBigInt, type U64 } from '@genpt/pt-core';
 import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { describeCorruptTable } from './corrupt.js';
 import { describeFuzz } from './fuzz.js';
+import { snapshot, typedOutcome } from './outcome.js';
 import { describeStrict } from './strict.js';
 
 const RW = 3;
 const M64 = (1n << 64n) - 1n;
 
 function codeOf(fn: () => unknown): { code: string | 0; mapped?: U64 | undefined } {
-  try {
-    fn();
-    return { code: 0 };
-  } catch (e) {
-    if (!isPtError(e)) throw e;
-    return { code: e.code, mapped: (e as PtError).mapped };
-  }
-}
-
-function snapshot(t: PtIommu): string {
-  return JSON.stringify(dumpTable(t), (_k, v: unknown) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v));
+  const r = typedOutcome(fn);
+  return r.code === 'ok' ? { code: 0 } : { code: r.code, mapped: r.mapped };
 }
 
 interface Ctx {

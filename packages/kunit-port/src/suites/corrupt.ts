@@ -5,21 +5,17 @@
  * names the bad pointer with EFAULT, deinit frees exactly the sound tables and
  * fails with EFAULT instead of freeing what the pointer names.
  */
-import { hiOfBig, isPtError, loOfBig, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { hiOfBig, loOfBig, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
 import { dumpTable, tableAddressMask, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { typedOutcome } from './outcome.js';
 
 const RW = 3;
 
 function codeAndMessage(fn: () => unknown): [string, string] {
-  try {
-    fn();
-    return ['ok', ''];
-  } catch (e) {
-    if (!isPtError(e)) throw e;
-    return [e.code, e.message];
-  }
+  const r = typedOutcome(fn);
+  return [r.code, r.message];
 }
 
 /** The address of every table pointer to a level-0 table, with its raw value. */

@@ -7,17 +7,14 @@
  * end every page is freed. Bounded: a fixed number of runs per config.
  */
 import fc from 'fast-check';
-import { argDescribe, isPtError, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
-import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, type PtIommu } from '@genpt/iommu-ops';
+import { argDescribe, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { IommuDirtyBitmap, IommuIotlbGather } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { outcome, snapshot } from './outcome.js';
 
 /** Calls tried per config (each run is a sequence of up to 12 calls). */
 export const FUZZ_RUNS = 60;
-
-function snapshot(t: PtIommu): string {
-  return JSON.stringify(dumpTable(t), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v));
-}
 
 /** Values an argument of any kind might be given by a hostile caller. */
 function hostile(base: bigint, pg: bigint): fc.Arbitrary<unknown> {
@@ -54,17 +51,6 @@ function calls(base: bigint, pg: bigint): fc.Arbitrary<Call> {
     fc.tuple(v).map(call('setDirty')),
     fc.constant<Call>({ name: 'validate', args: [] }),
   );
-}
-
-/** What an exception is: 'ok', an errno name, or the untyped error itself. */
-function outcome(fn: () => unknown): { code: string; mapped?: bigint; error?: unknown } {
-  try {
-    fn();
-    return { code: 'ok' };
-  } catch (e) {
-    if (isPtError(e)) return { code: e.code, ...(e.mapped === undefined ? {} : { mapped: BigInt(e.mapped) }) };
-    return { code: 'untyped', error: e };
-  }
 }
 
 export function describeFuzz(kf: KunitFormat): void {

@@ -5,26 +5,15 @@
  * without it they map as the kernel does. iova_to_phys of an IOVA outside a
  * strict table is 0.
  */
-import { isPtError, PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
-import { dumpTable, type PtIommu } from '@genpt/iommu-ops';
+import { PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import type { PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { snapshot, typedOutcome } from './outcome.js';
 
 const RW = 3;
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    if (!isPtError(e)) throw e;
-    return e.code;
-  }
-}
-
-function snapshot(t: PtIommu): string {
-  return JSON.stringify(dumpTable(t), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v));
-}
+const code = (fn: () => unknown): string => typedOutcome(fn).code;
 
 export function describeStrict(kf: KunitFormat): void {
   describe(`${kf.format.name} strict tables`, () => {
