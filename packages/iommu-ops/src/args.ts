@@ -8,6 +8,7 @@ import {
   argBits,
   argDescribe,
   argInt,
+  Errno,
   IOMMU_PROT_MASK,
   PtError,
   u64ShlHi,
@@ -55,6 +56,11 @@ export function checkDirtyArgs(flags: number, dirty: unknown): asserts dirty is 
 
 /** The PtError for a walk's negative errno; in checked tables it names the kernel check that fired. */
 export function opError(common: PtCommon, errno: number, what: string, mapped?: U64): PtError {
+  const fault = common.lastFault;
+  if (fault !== '') {
+    common.lastFault = '';
+    if (errno === -Errno.EFAULT) return PtError.fromErrno(errno, `${what}: ${fault}`, mapped);
+  }
   const check = common.lastWarning;
   if (check !== '') common.lastWarning = '';
   return PtError.fromErrno(errno, check === '' ? what : `${what} (PT_WARN_ON ${check})`, mapped);

@@ -14,6 +14,7 @@ import {
   U64Pair,
   ptAllRange,
   ptIterFirst,
+  ptTablePointerOk,
   u64ToBigInt,
   type AnyPtFormat,
   type PtCommon,
@@ -117,7 +118,8 @@ export function dumpTable(t: PtIommu): TableDump {
       } else if (type === PT_ENTRY_TABLE) {
         entry.tablePa = fmt.tablePa(pts);
         entry.canonical = raw & ~addrMask;
-        children.push([i, entry.tablePa]);
+        // A pointer that leads outside the table memory is listed, not followed.
+        if (ptTablePointerOk(common, entry.tablePa)) children.push([i, entry.tablePa]);
       } else if (type !== PT_ENTRY_EMPTY) {
         throw new Error(`unknown entry type ${type as number}`);
       }

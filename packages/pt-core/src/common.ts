@@ -63,6 +63,9 @@ export class PtCommon {
   readonly words: Int32Array;
   readonly entries64: Float64Array;
   readonly memBasePa: number;
+  /** The arena's size and page map (TableMemory.pageMeta), for ptTablePointerOk. */
+  readonly memBytes: number;
+  readonly memPageMeta: Uint8Array;
   readonly debug: boolean;
   /** The checked build (check.ts): PT_WARN_ON checks run. */
   readonly checked: boolean;
@@ -70,6 +73,8 @@ export class PtCommon {
   readonly strict: boolean;
   /** The last errno-returning check that fired in a checked table (check.ts), for error messages. */
   lastWarning = '';
+  /** Why the last walk stopped at a bad table pointer (table-pointer.ts), for the op's error. */
+  lastFault = '';
 
   /** top_of_table, split: PA of the top table and its level, always written together. */
   topTable = 0;
@@ -106,6 +111,8 @@ export class PtCommon {
     this.words = mem.words;
     this.entries64 = mem.entries64;
     this.memBasePa = mem.basePa;
+    this.memBytes = mem.maxBytes;
+    this.memPageMeta = mem.pageMeta;
     this.debug = opts.debug ?? false;
     this.checked = opts.checked ?? ptCheckedDefault();
     this.strict = opts.strict ?? false;

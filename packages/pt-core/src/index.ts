@@ -17,6 +17,7 @@ export * from './format.js';
 export * from './fmt-defaults.js';
 export * from './entry-write.js';
 export * from './table-memory.js';
+export * from './table-pointer.js';
 export * from './common.js';
 export * from './range.js';
 export * from './state.js';

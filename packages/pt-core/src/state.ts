@@ -46,7 +46,8 @@ export class PtState {
   /** Point at the table at PA `table` (a descent keeps the range and sets the level itself). */
   setTable(table: number): void {
     this.table = table;
-    // Tables always lie inside the arena: no bounds check on the hot path.
+    // Walks check a pointer read from memory before they get here
+    // (ptTablePointerOk), so no bounds check on the hot path.
     this.base = (table - this.range.common.memBasePa) >>> 2;
   }
 

@@ -37,8 +37,11 @@ export class TableMemory {
   /** Allocation attempts so far, including failed ones. */
   allocCalls = 0;
 
-  /** Per 4 KiB page: 0 = free, else (lg2 size - 11) at a block's first page. */
-  private readonly pageMeta: Uint8Array;
+  /**
+   * Per 4 KiB page: 0 = free, else (lg2 size - 11) at a block's first page.
+   * Read by the walkers' table pointer check; only alloc/free write it.
+   */
+  readonly pageMeta: Uint8Array;
   /** Free blocks by lg2 size (PAs). */
   private readonly freeLists: number[][] = [];
   /** Byte offset of the never-used part of the arena. */

@@ -10,6 +10,7 @@ import { Errno } from './errno.js';
 import { PT_FEAT_DYNAMIC_TOP } from './features.js';
 import { type PtRange, ptMakeChildRange } from './range.js';
 import { ptTableOaLg2sz, type PtState } from './state.js';
+import { ptTablePointerFault, ptTablePointerOk } from './table-pointer.js';
 import { maskHi, maskLo, u64DecHi, u64DecLo, u64ShlHi, u64ShlLo } from './u64.js';
 
 /** A level walker: `table` is the PA of the table at `level`. */
@@ -19,6 +20,8 @@ export type PtLevelFn<A> = (range: PtRange, arg: A, level: number, table: number
 export function ptDescend<A>(pts: PtState, arg: A, fn: PtLevelFn<A>): number {
   // Kept this small: V8 inlines it into every walker unconditionally.
   if (pts.tableLower === 0) return descendNoTable(pts);
+  const common = pts.range.common;
+  if (!ptTablePointerOk(common, pts.tableLower)) return ptTablePointerFault(common, pts.tableLower, pts.level - 1);
   return fn(pts.range, arg, pts.level - 1, pts.tableLower);
 }
 
@@ -46,6 +49,8 @@ export function ptWalkDescend<A>(
     ptWarned(pts.range.common, pts.level === 0 ? 'pt_walk_descend: !pt_can_have_table(pts)' : 'pt_walk_descend: !pts->table_lower');
     return -Errno.EINVAL;
   }
+  const common = pts.range.common;
+  if (!ptTablePointerOk(common, pts.tableLower)) return ptTablePointerFault(common, pts.tableLower, pts.level - 1);
   return fn(range, arg, pts.level - 1, pts.tableLower);
 }
 

@@ -3,7 +3,19 @@
  * `iovaToPhys` (API values) and `iovaToPhysWords` (words, for emulators that
  * translate every access).
  */
-import { Errno, PT_ENTRY_OA, ptCheckRange, PtRange, PtState, U64Pair, u64Value, type PtEntryOps, type U64, u64Split } from '@genpt/pt-core';
+import {
+  Errno,
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  ptCheckRange,
+  PtRange,
+  PtState,
+  U64Pair,
+  u64Value,
+  type PtEntryOps,
+  type U64,
+  u64Split,
+} from '@genpt/pt-core';
 import { opError } from '../args.js';
 import { definePtOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
@@ -46,8 +58,10 @@ export const iovaToPhysOp = definePtOp({
       const ret = ptCheckRange(range);
       if (ret) return ret;
       const pts = st.pts;
-      if (e.ptWalkToEntry(pts, range) === PT_ENTRY_OA) e.ptEntryOaExact(pts, out);
-      return 0;
+      const type = e.ptWalkToEntry(pts, range);
+      if (type === PT_ENTRY_OA) e.ptEntryOaExact(pts, out);
+      // A table pointer outside the table memory (common.lastFault names it).
+      return type === PT_ENTRY_TABLE ? -Errno.EFAULT : 0;
     };
   },
   methods: {

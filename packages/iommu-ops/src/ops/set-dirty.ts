@@ -1,5 +1,16 @@
 /** set_dirty (iommufd's test op): mark the leaf at an IOVA dirty, as hardware writing through it would. */
-import { Errno, PT_ENTRY_OA, PtRange, PtState, U64Pair, type AnyPtFormat, type PtEntryOps, type U64, u64Split } from '@genpt/pt-core';
+import {
+  Errno,
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  PtRange,
+  PtState,
+  U64Pair,
+  type AnyPtFormat,
+  type PtEntryOps,
+  type U64,
+  u64Split,
+} from '@genpt/pt-core';
 import { opError } from '../args.js';
 import { makeRange } from '../helpers.js';
 import { definePtOp } from '../op.js';
@@ -28,7 +39,9 @@ export const setDirtyOp = definePtOp({
       const ret = makeRange(t.common, range, iovaHi, iovaLo, 0, 1);
       if (ret) return ret;
       const pts = st.pts;
-      if (e.ptWalkToEntry(pts, range) !== PT_ENTRY_OA) return -Errno.ENOENT;
+      const type = e.ptWalkToEntry(pts, range);
+      if (type === PT_ENTRY_TABLE) return -Errno.EFAULT;
+      if (type !== PT_ENTRY_OA) return -Errno.ENOENT;
       return fmt.entryMakeWriteDirty(pts) ? 0 : -Errno.EAGAIN;
     };
   },

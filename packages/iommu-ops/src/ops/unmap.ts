@@ -34,7 +34,7 @@ import {
   type U64,
   u64Split,
 } from '@genpt/pt-core';
-import { checkGather, pagesLen } from '../args.js';
+import { checkGather, opError, pagesLen } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { flushWritesRange, gatherRangePages, makeRange } from '../helpers.js';
 import { definePtOp } from '../op.js';
@@ -43,6 +43,7 @@ import type { PtIommu } from '../pt-iommu.js';
 import { levelStates } from './states.js';
 
 const EINVAL = -Errno.EINVAL;
+const EFAULT = -Errno.EFAULT;
 const NONE = 0xffffffff;
 
 /** struct pt_unmap_args, and the rest of an unmap's walk state. */
@@ -66,7 +67,11 @@ export class UnmapState {
   }
 }
 
-/** unmap_range on words; the bytes unmapped are left in the state. */
+/**
+ * unmap_range on words; the bytes unmapped are left in the state. Returns 0,
+ * or -EFAULT when the walk met a bad table pointer (what it unmapped before
+ * is gathered); other walk errors only end the walk, as in the kernel.
+ */
 export type UnmapWalk = (
   t: PtIommu,
   st: UnmapState,
@@ -75,7 +80,7 @@ export type UnmapWalk = (
   lenHi: number,
   lenLo: number,
   gather: IommuIotlbGather,
-) => void;
+) => number;
 
 function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
   /** __unmap_range() */
@@ -154,7 +159,10 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
     if (t.common.featDmaIncoherent) return false;
     const range = st.range;
     const pts = st.leaf;
-    if (e.ptWalkToEntry(pts, range) !== PT_ENTRY_OA) return true;
+    const type = e.ptWalkToEntry(pts, range);
+    // A bad table pointer: the general walk stops there with EFAULT.
+    if (type === PT_ENTRY_TABLE) return false;
+    if (type !== PT_ENTRY_OA) return true;
     const isz = t.common.itemLg2sz[pts.level]!;
     const sz = fmt.entryNumContigLg2(pts) + isz;
     if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return true;
@@ -181,10 +189,11 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
       range.vaLo = iovaLo;
       range.lastHi = iovaHi;
       range.lastLo = iovaLo | 0xfff;
-      if (ptCheckRange(range) !== 0) return;
-    } else if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return;
-    if (!unmapOneLeaf(st)) ptWalkRange(range, unmapLevel, st);
+      if (ptCheckRange(range) !== 0) return 0;
+    } else if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return 0;
+    const ret = unmapOneLeaf(st) ? 0 : ptWalkRange(range, unmapLevel, st);
     gatherRangePages(gather, t, iovaHi, iovaLo, st.unmappedHi, st.unmappedLo, st.freeList);
+    return ret === EFAULT ? ret : 0;
   };
 }
 
@@ -192,14 +201,18 @@ function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {
   checkGather(gather);
   if (t.opState !== PT_OP_IDLE || t.common.checked) t.opBegin();
   else t.opState = PT_OP_BUSY;
+  let ret: number;
   try {
     const a = st.iova;
     const c = st.len;
-    t.walks.unmap(t, st, a.hi, a.lo, c.hi, c.lo, gather);
+    ret = t.walks.unmap(t, st, a.hi, a.lo, c.hi, c.lo, gather);
   } finally {
     t.opState = PT_OP_IDLE;
   }
-  return u64Value(st.unmappedHi, st.unmappedLo);
+  const unmapped = u64Value(st.unmappedHi, st.unmappedLo);
+  // A bad table pointer: what was unmapped is gathered and named in the error.
+  if (ret !== 0) throw opError(t.common, ret, 'unmap', unmapped);
+  return unmapped;
 }
 
 export const unmapOp = definePtOp({
@@ -212,7 +225,9 @@ export const unmapOp = definePtOp({
      * Returns the bytes unmapped, which can exceed len when the range ends
      * inside a large leaf and is 0 when it starts inside one. The changed range
      * and the freed tables go into `gather`; the caller must flush it (see
-     * iommuIotlbSync) before the tables are reused.
+     * iommuIotlbSync) before the tables are reused. A table pointer that
+     * leads outside the table memory (a corrupted table) is EFAULT, with the
+     * bytes unmapped before it in the error's `mapped` (and in the gather).
      */
     unmapRange(iova: U64, len: U64, gather: IommuIotlbGather): U64 {
       const st = this.states.unmap;

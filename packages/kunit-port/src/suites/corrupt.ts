@@ -3,10 +3,13 @@
  * table may meet it: a table pointer rewritten to lead outside the table
  * memory, to a page never allocated, or to a table already reached. validate()
  * names the bad pointer with EFAULT, deinit frees exactly the sound tables and
- * fails with EFAULT instead of freeing what the pointer names.
+ * fails with EFAULT instead of freeing what the pointer names. The ops check
+ * each pointer they follow: map, unmap and iova_to_phys under a pointer that
+ * leads outside the table memory or to a page never allocated fail with
+ * EFAULT naming it, and write nothing there.
  */
 import { hiOfBig, loOfBig, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
-import { dumpTable, tableAddressMask, type PtIommu } from '@genpt/iommu-ops';
+import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, tableAddressMask, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { typedOutcome } from './outcome.js';
@@ -26,6 +29,12 @@ function leafTablePointers(t: PtIommu): Array<{ pa: number; raw: bigint }> {
     for (const e of table.entries) if (e.kind === 'T') out.push({ pa: table.pa + 8 * e.index, raw: e.raw });
   }
   return out;
+}
+
+/** Index of the first non-zero word at or after `from`, or -1 (the never-used part of an arena is all zero). */
+function firstNonZeroWord(words: Int32Array, from: number): number {
+  for (let i = from; i < words.length; i++) if (words[i] !== 0) return i;
+  return -1;
 }
 
 /** Rewrite the table pointer at `at` to point at `target` (only the address field changes). */
@@ -94,6 +103,69 @@ export function describeCorruptTable(kf: KunitFormat): void {
           expect(inUse).toBeGreaterThan(1);
           // The free page was never handed to free(): a later allocation still gets it intact.
           expect(mem.blockLg2(free)).toBe(-1);
+        });
+
+        /** The VA under ptrs[1], the second leaf table. */
+        const badTargets = (priv: KunitPriv): Array<[string, number]> => {
+          const mem = priv.mem;
+          return [
+            ['outside the table memory', mem.basePa + mem.maxBytes + (1 << 20)],
+            ['a page that holds no allocated table', mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / 4096) * 4096],
+          ];
+        };
+
+        it('map, iova_to_phys and unmap under a bad pointer fail with EFAULT naming it and write nothing', () => {
+          for (const [where, target] of badTargets(new KunitPriv(kf, n))) {
+            const { priv, t, base, ptrs } = setup();
+            const span = 1n << BigInt(t.common.itemLg2sz[1]!);
+            const pg = BigInt(priv.smallestPgsz);
+            // The last page before the bad pointer's span, so an unmap can run into it without a hole.
+            t.mapRange(base + span - pg, 1n << 36n, pg, RW);
+            repoint(t, ptrs[1]!, target);
+            const before = dumpTable(t);
+            const inUse = priv.mem.pagesInUse;
+            const used = priv.mem.touchedBytes / 4;
+            const words = priv.mem.words.slice(0, used);
+            const named = `table pointer 0x${target.toString(16)} for level 0 leads to ${where}`;
+
+            const m = typedOutcome(() => t.mapRange(base + span + pg, 1n << 35n, pg, RW));
+            expect(m.code).toBe('EFAULT');
+            expect(m.message).toContain(named);
+            expect(m.mapped).toBe(0n);
+            const q = typedOutcome(() => t.iovaToPhys(base + span));
+            expect(q.code).toBe('EFAULT');
+            expect(q.message).toContain(named);
+            // set_dirty, where the format has it, names the pointer too.
+            expect(['EFAULT', 'EOPNOTSUPP']).toContain(typedOutcome(() => t.setDirty(base + span)).code);
+            const dirty = typedOutcome(() => t.readAndClearDirty(base + span, pg, 0, new IommuDirtyBitmap()));
+            expect(dirty.code).toBe(t.hasDirtyTracking ? 'EFAULT' : 'EOPNOTSUPP');
+            if (t.hasDirtyTracking) expect(dirty.message).toContain(named);
+            expect(dumpTable(t)).toEqual(before);
+            // Nothing written anywhere in the arena (a deep toEqual of the arena would take minutes).
+            expect(Buffer.compare(Buffer.from(priv.mem.words.buffer, 0, used * 4), Buffer.from(words.buffer))).toBe(0);
+            expect(priv.mem.touchedBytes / 4).toBe(used);
+            expect(firstNonZeroWord(priv.mem.words, used)).toBe(-1);
+            expect(priv.mem.pagesInUse).toBe(inUse);
+
+            // Starting under the bad pointer: nothing is unmapped; the gather
+            // holds at most the empty range the kernel adds for 0 bytes.
+            const g0 = new IommuIotlbGather();
+            const u0 = typedOutcome(() => t.unmapRange(base + span, pg, g0));
+            expect(u0.code).toBe('EFAULT');
+            expect(u0.message).toContain(named);
+            expect(g0.end < g0.start).toBe(true);
+            expect(g0.freelist).toEqual([]);
+            // The page before it goes, then the walk stops at the bad pointer:
+            // EFAULT with the bytes unmapped, which the gather covers.
+            const g = new IommuIotlbGather();
+            const u = typedOutcome(() => t.unmapRange(base + span - pg, span + pg, g));
+            expect([u.code, u.message]).toEqual(['EFAULT', `EFAULT: unmap: ${named}`]);
+            expect(u.mapped).toBe(pg);
+            expect([BigInt(g.start), BigInt(g.end)]).toEqual([base + span - pg, base + span - 1n]);
+            expect(BigInt(t.iovaToPhys(base + span - pg))).toBe(0n);
+            expect(BigInt(t.iovaToPhys(base))).toBe(1n << 33n);
+            expect(codeAndMessage(() => t.deinit())[0]).toBe('EFAULT');
+          }
         });
 
         it('two pointers to one table: reached twice, freed once', () => {

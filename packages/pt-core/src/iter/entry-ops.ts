@@ -11,6 +11,7 @@
 import { PT_ENTRY_OA, PT_ENTRY_TABLE, type PtEntryType } from '../entry-type.js';
 import type { AnyPtFormat } from '../format.js';
 import type { PtRange } from '../range.js';
+import { ptTablePointerFault, ptTablePointerOk } from '../table-pointer.js';
 import { ptAdvance, ptIndexToVa, ptRangeToIndex, ptVaIndex, type PtState } from '../state.js';
 import { maskHi, maskLo, type U64Pair } from '../u64.js';
 
@@ -30,6 +31,11 @@ export interface PtEntryOps {
    * From the top of `range` down through TABLE entries to the entry covering
    * range.va, in one state object. Returns the type of the entry it stopped
    * at (never TABLE); `pts` is left on it, with the entry loaded.
+   */
+  /**
+   * Descend to the entry for range.va; returns its type. TABLE only when the
+   * table pointer there leads outside the table memory (ptTablePointerOk):
+   * the walk stops on that entry, with common.lastFault saying why.
    */
   ptWalkToEntry(pts: PtState, range: PtRange): PtEntryType;
   /** pt_entry_oa_lg2sz(): VA/OA size of the whole entry. */
@@ -78,6 +84,12 @@ export function ptEntryOps(fmt: PtEntryFormat): PtEntryOps {
       pts.type = type;
       if (type !== PT_ENTRY_TABLE) return type;
       const table = fmt.tablePa(pts);
+      if (!ptTablePointerOk(common, table)) {
+        // Stop on the entry: TABLE with the pointer it could not follow.
+        pts.tableLower = table;
+        ptTablePointerFault(common, table, level - 1);
+        return type;
+      }
       level--;
       pts.level = level;
       pts.table = table;
