@@ -13,5 +13,6 @@ export { iommuPtImpl, iommuPtSlot } from './impl.js';
 export type { PtOpMethods, PtOpStates, PtOpWalks } from './ops/index.js';
 export type { PtTableProblem } from './ops/validate.js';
 export { definePtOp, type PtOp } from './op.js';
+export { ptTestMutations, setPtTestMutation, type PtTestMutations } from './mutations.js';
 export * from './dump.js';
 export * from './iommu-core.js';

@@ -19,3 +19,17 @@ export { describeIommuPtBadInput } from './suites/bad-input.js';
 export { describeIommuPtAllocFailure } from './suites/alloc-failure.js';
 export { describeCheckedBuild } from './suites/checked.js';
 export { describeCallbackReentry } from './suites/reentry.js';
+export { describeIotlbSuite, type IotlbSuiteOptions } from './iotlb/suite.js';
+export { IotlbHarness, IotlbViolation } from './iotlb/harness.js';
+export { EmulatedIotlb, describeStale, type IotlbErase, type IotlbKind, type IotlbStale } from './iotlb/iotlb.js';
+export {
+  amdModel,
+  GENERIC_MODEL,
+  INVALIDATION_MODELS,
+  RISCV_MODEL,
+  VTD_MODEL,
+  type InvalidationModel,
+  type IotlbGatherView,
+  type IotlbModelContext,
+} from './iotlb/models.js';
+export { readSnapshot, type SizedEntries, type TableSnapshot } from './iotlb/snapshot.js';

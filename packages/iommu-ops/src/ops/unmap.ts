@@ -28,6 +28,8 @@ import {
   u64AddLo,
   u64ShlHi,
   u64ShlLo,
+  u64SubHi,
+  u64SubLo,
   u64Value,
   type AnyPtFormat,
   type PtEntryOps,
@@ -37,6 +39,7 @@ import {
 import { checkGather, opError, pagesLen } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { flushWritesRange, gatherRangePages, makeRange } from '../helpers.js';
+import { ptTestMutations } from '../mutations.js';
 import { definePtOp } from '../op.js';
 import { PT_OP_BUSY, PT_OP_IDLE } from '../op-state.js';
 import type { PtIommu } from '../pt-iommu.js';
@@ -192,9 +195,38 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
       if (ptCheckRange(range) !== 0) return 0;
     } else if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return 0;
     const ret = unmapOneLeaf(st) ? 0 : ptWalkRange(range, unmapLevel, st);
-    gatherRangePages(gather, t, iovaHi, iovaLo, st.unmappedHi, st.unmappedLo, st.freeList);
+    if (ptTestMutations.any) gatherMutated(gather, t, st, iovaHi, iovaLo, lenHi, lenLo);
+    else gatherRangePages(gather, t, iovaHi, iovaLo, st.unmappedHi, st.unmappedLo, st.freeList);
     return ret === EFAULT ? ret : 0;
   };
+}
+
+/** gather_range_pages() with the test-only mutations of ../mutations.ts applied. */
+function gatherMutated(
+  g: IommuIotlbGather,
+  t: PtIommu,
+  st: UnmapState,
+  iovaHi: number,
+  iovaLo: number,
+  lenHi: number,
+  lenLo: number,
+): void {
+  let hi = st.unmappedHi;
+  let lo = st.unmappedLo;
+  if (ptTestMutations.gatherRequestedLength && (hi | lo) !== 0) {
+    hi = lenHi;
+    lo = lenLo;
+  }
+  if (ptTestMutations.gatherOnePageShort) {
+    const page = 2 ** t.common.itemLg2sz[0]!;
+    if (hi !== 0 || lo >>> 0 > page) {
+      const h = u64SubHi(hi, lo, 0, page);
+      lo = u64SubLo(hi, lo, 0, page);
+      hi = h;
+    }
+  }
+  if (ptTestMutations.gatherDropsFreedTables) st.freeList.length = 0;
+  gatherRangePages(g, t, iovaHi, iovaLo, hi, lo, st.freeList);
 }
 
 function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {

@@ -1,0 +1,152 @@
+/**
+ * A table behind an emulated IOTLB and one hardware invalidation model: the
+ * table's iotlb_sync applies the model to the cache, then checks that
+ * - the gather is well formed (ordered, aligned to the smallest page size,
+ *   inside the table's VA range),
+ * - no cached leaf or walk entry differs from a fresh walk of the table,
+ * - the tables that left the tree are exactly the gather's free list;
+ * and after every op (whether it synced or not) nothing cached changed
+ * without an invalidation and no table left the tree ungathered. Between
+ * ops the cache holds every translation of the table, as hardware that
+ * walked all of it would.
+ */
+import { isPtError, type PtError } from '@genpt/pt-core';
+import { IommuDirtyBitmap, IommuIotlbGather, iommuIotlbSync, putPagesList, type PtIommu } from '@genpt/iommu-ops';
+import { KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { describeStale, EmulatedIotlb } from './iotlb.js';
+import type { InvalidationModel, IotlbGatherView } from './models.js';
+import { readSnapshot } from './snapshot.js';
+
+/** An invalidation the model shows to be insufficient, or a malformed gather. */
+export class IotlbViolation extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IotlbViolation';
+  }
+}
+
+const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
+
+export class IotlbHarness {
+  readonly priv: KunitPriv;
+  readonly t: PtIommu;
+  readonly iotlb = new EmulatedIotlb();
+  readonly model: InvalidationModel;
+  /** iotlb_sync calls checked. */
+  syncs = 0;
+  /** Tables freed through gathers. */
+  freedTables = 0;
+  private tables: Set<number>;
+
+  constructor(kf: KunitFormat, cfgIndex: number, model: InvalidationModel) {
+    this.model = model;
+    this.priv = new KunitPriv(kf, cfgIndex, { domainOps: { iotlbSync: (_d, g) => this.sync(g) } });
+    this.t = this.priv.table;
+    const snap = readSnapshot(this.t);
+    this.tables = snap.tables;
+    this.iotlb.fill(snap);
+  }
+
+  /** map_range, then the post-op check; returns the errno name of a refused map or 'ok'. */
+  map(iova: bigint, pa: bigint, len: bigint, prot = 3): string {
+    const code = this.run(() => this.t.mapRange(iova, pa, len, prot));
+    this.afterOp(`map ${hex(iova)} +${hex(len)}`);
+    return code;
+  }
+
+  /** unmap_range with a fresh gather, then iotlb_sync; returns the bytes unmapped. */
+  unmap(iova: bigint, len: bigint): bigint {
+    const g = new IommuIotlbGather();
+    const r = BigInt(this.t.unmapRange(iova, len, g));
+    iommuIotlbSync(this.t.domain, g);
+    this.afterOp(`unmap ${hex(iova)} +${hex(len)}`);
+    return r;
+  }
+
+  /** read_and_clear_dirty, then the flush of its gather. */
+  readAndClearDirty(iova: bigint, size: bigint, flags = 0): string {
+    const d = new IommuDirtyBitmap();
+    const code = this.run(() => this.t.readAndClearDirty(iova, size, flags, d));
+    iommuIotlbSync(this.t.domain, d.gather);
+    this.afterOp(`read_and_clear_dirty ${hex(iova)} +${hex(size)}`);
+    return code;
+  }
+
+  /** The device writes through the leaf at iova: the hardware sets its dirty bit and its cached copy follows. */
+  setDirty(iova: bigint): string {
+    const code = this.run(() => this.t.setDirty(iova));
+    if (code === 'ok') this.iotlb.refillLeaf(readSnapshot(this.t), iova);
+    this.afterOp(`set_dirty ${hex(iova)}`);
+    return code;
+  }
+
+  /** Free what is left and check no page leaked. */
+  deinit(): void {
+    this.t.deinit();
+  }
+
+  private run(fn: () => unknown): string {
+    try {
+      fn();
+      return 'ok';
+    } catch (e) {
+      if (isPtError(e)) return (e as PtError).code;
+      throw e;
+    }
+  }
+
+  /** iotlb_sync: invalidate as the model's hardware does, then check. */
+  private sync(g: IommuIotlbGather): void {
+    this.syncs++;
+    const view: IotlbGatherView = { start: BigInt(g.start), end: BigInt(g.end), freedTables: g.freelist.length };
+    this.checkGatherShape(view);
+    this.model.invalidate(this.iotlb, view, { smallestPgszLg2: this.priv.smallestPgszLg2 });
+    const snap = readSnapshot(this.t);
+    const where = `after a ${this.model.name} invalidation of gather [${hex(view.start)}, ${hex(view.end)}] (${view.freedTables} freed tables)`;
+    this.checkStale(snap, where);
+    const freed = new Set(g.freelist);
+    if (freed.size !== g.freelist.length) throw new IotlbViolation(`${where}: a table is on the free list twice`);
+    for (const pa of this.tables) {
+      if (!snap.tables.has(pa) && !freed.has(pa))
+        throw new IotlbViolation(`${where}: table ${hex(pa)} left the tree but is not on the gather's free list`);
+    }
+    for (const pa of freed) {
+      if (snap.tables.has(pa)) throw new IotlbViolation(`${where}: the gather frees table ${hex(pa)}, which the tree still reaches`);
+    }
+    this.freedTables += freed.size;
+    putPagesList(this.priv.mem, g.freelist);
+    this.tables = snap.tables;
+    this.iotlb.fill(snap);
+  }
+
+  private checkGatherShape(v: IotlbGatherView): void {
+    const pg = this.priv.smallestPgsz;
+    const what = `gather [${hex(v.start)}, ${hex(v.end)}]`;
+    if (v.start > v.end) throw new IotlbViolation(`${what} is not ordered`);
+    if (v.start % pg !== 0n || (v.end + 1n) % pg !== 0n)
+      throw new IotlbViolation(`${what} is not aligned to the smallest page size ${hex(pg)}`);
+    for (const va of [v.start, v.end]) {
+      const code = this.run(() => this.t.iovaToPhys(va));
+      if (code !== 'ok') throw new IotlbViolation(`${what} reaches ${hex(va)}, outside the table (${code})`);
+    }
+  }
+
+  private checkStale(snap: ReturnType<typeof readSnapshot>, where: string): void {
+    const stale = this.iotlb.stale(snap);
+    if (stale.length !== 0) {
+      const more = stale.length > 1 ? ` (and ${stale.length - 1} more)` : '';
+      throw new IotlbViolation(`${where}: ${describeStale(stale[0]!)}${more}`);
+    }
+  }
+
+  /** Nothing changed without an invalidation; then cache the table's translations again. */
+  private afterOp(op: string): void {
+    const snap = readSnapshot(this.t);
+    this.checkStale(snap, `after ${op} and its syncs`);
+    for (const pa of this.tables) {
+      if (!snap.tables.has(pa)) throw new IotlbViolation(`after ${op}: table ${hex(pa)} left the tree without a gather that frees it`);
+    }
+    this.tables = snap.tables;
+    this.iotlb.fill(snap);
+  }
+}

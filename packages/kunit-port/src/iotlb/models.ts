@@ -1,0 +1,133 @@
+/**
+ * What each IOMMU really invalidates for one gather (a VA range and the
+ * tables freed in it). Each model turns the gather into the command its
+ * Linux driver issues and applies what that command reaches in the emulated
+ * IOTLB. A model may reach more than the gather (power-of-two rounding, page
+ * granules, global flushes) but never less than its hardware does.
+ */
+import type { EmulatedIotlb } from './iotlb.js';
+
+/** The gather as the driver's iotlb_sync sees it. */
+export interface IotlbGatherView {
+  /** Inclusive range. */
+  start: bigint;
+  end: bigint;
+  /** Table pages on the gather's free list. */
+  freedTables: number;
+}
+
+export interface IotlbModelContext {
+  /** lg2 of the domain's smallest page size. */
+  smallestPgszLg2: number;
+}
+
+export interface InvalidationModel {
+  readonly name: 'GENERIC' | 'AMD' | 'VTD' | 'RISCV';
+  /** Where the rule comes from. */
+  readonly source: string;
+  invalidate(iotlb: EmulatedIotlb, g: IotlbGatherView, ctx: IotlbModelContext): void;
+}
+
+const M64 = (1n << 64n) - 1n;
+
+/** fls64(): index of the highest set bit plus one (0 for 0). */
+function fls(v: bigint): number {
+  return v === 0n ? 0 : v.toString(2).length;
+}
+
+/** The smallest power-of-two aligned block [address, address + 2^lg2 - 1] covering [start, end], at least 4 KiB. */
+function alignedBlock(start: bigint, end: bigint): { address: bigint; lg2: number } {
+  const lg2 = Math.max(12, fls(start ^ end));
+  return { address: lg2 >= 64 ? 0n : start & ~((1n << BigInt(lg2)) - 1n) & M64, lg2 };
+}
+
+const upTo = (lg2: number) => (x: number) => x <= lg2;
+
+/**
+ * Exactly the gather: every leaf and walk entry wholly inside [start, end],
+ * nothing partly outside it. The least any range-based hardware does (the
+ * kernel's own emulated-IOTLB test treats a range invalidation the same way),
+ * so a gather shorter than what changed leaves that entry cached.
+ */
+export const GENERIC_MODEL: InvalidationModel = {
+  name: 'GENERIC',
+  source: 'iommu_iotlb_gather semantics (include/linux/iommu.h): [start, end] is what changed',
+  invalidate(iotlb, g) {
+    iotlb.erase({ start: g.start, last: g.end, overlapping: false, leaves: true, walks: true });
+  },
+};
+
+/**
+ * INVALIDATE_IOMMU_PAGES: the smallest naturally aligned power-of-two block
+ * around the gather (S=1 encodes its size in the address), everything when
+ * that reaches bit 51 (build_inv_address() in drivers/iommu/amd/iommu.c).
+ * The command reaches no IOTLB entry larger than its own size (AMD IOMMU
+ * spec 2.4.3, software note: each invalidation must be at least as large as
+ * the largest page it invalidates). PDE=1 also invalidates the page directory
+ * cache: Linux 7.0's build_inv_iommu_pages() always sets it; `pde:
+ * 'when-freed'` models a driver that sets it only when tables were freed.
+ */
+export function amdModel(opts: { pde?: 'always' | 'when-freed' } = {}): InvalidationModel {
+  const pdeAlways = (opts.pde ?? 'always') === 'always';
+  return {
+    name: 'AMD',
+    source: 'AMD IOMMU spec 2.4.3 INVALIDATE_IOMMU_PAGES; drivers/iommu/amd/iommu.c build_inv_address()',
+    invalidate(iotlb, g) {
+      const { address, lg2 } = alignedBlock(g.start, g.end);
+      if (lg2 >= 52) {
+        iotlb.clear();
+        return;
+      }
+      const pde = pdeAlways || g.freedTables !== 0;
+      const last = address + (1n << BigInt(lg2)) - 1n;
+      iotlb.erase({ start: address, last, overlapping: true, leaves: true, walks: pde, leafSizes: upTo(lg2), walkSizes: upTo(lg2) });
+    },
+  };
+}
+
+/**
+ * Page-selective-within-domain IOTLB invalidation: address and address mask
+ * AM (a 4 KiB << AM aligned block, calculate_psi_aligned_address() in
+ * drivers/iommu/intel/cache.c). It removes every leaf overlapping the block
+ * whatever its size, and with IH=0 the paging-structure caches for it too
+ * (VT-d spec 6.5.3.3: software must use IH=0 when it changed an entry that
+ * references a paging structure); the driver sets IH=1 when no table was
+ * freed. A mask past the address width is a domain-selective flush.
+ */
+export const VTD_MODEL: InvalidationModel = {
+  name: 'VTD',
+  source: 'VT-d spec 6.5.1.2 / 6.5.3.3; drivers/iommu/intel/cache.c calculate_psi_aligned_address()',
+  invalidate(iotlb, g) {
+    const { address, lg2 } = alignedBlock(g.start, g.end);
+    if (lg2 - 12 >= 52) {
+      iotlb.clear();
+      return;
+    }
+    const ih = g.freedTables === 0;
+    iotlb.erase({ start: address, last: address + (1n << BigInt(lg2)) - 1n, overlapping: true, leaves: true, walks: !ih });
+  },
+};
+
+/**
+ * IOTINVAL.VMA as the Linux RISC-V driver issues it: with AV=1 one command
+ * per page of the range, each removing the leaves that hold that address
+ * (non-leaf entries stay: no NL extension); a global invalidation (AV=0)
+ * when tables were freed or the range is 2 MiB or more
+ * (riscv_iommu_iotlb_inval() in drivers/iommu/riscv/iommu.c).
+ */
+export const RISCV_MODEL: InvalidationModel = {
+  name: 'RISCV',
+  source: 'RISC-V IOMMU spec 1.0 IOTINVAL.VMA; drivers/iommu/riscv/iommu.c riscv_iommu_iotlb_inval()',
+  invalidate(iotlb, g, ctx) {
+    if (g.freedTables !== 0 || g.end - g.start >= (1n << 21n) - 1n) {
+      iotlb.clear();
+      return;
+    }
+    const step = 1n << BigInt(ctx.smallestPgszLg2);
+    for (let va = g.start; va <= g.end; va += step) {
+      iotlb.erase({ start: va, last: va, overlapping: true, leaves: true, walks: false });
+    }
+  },
+};
+
+export const INVALIDATION_MODELS = { GENERIC: GENERIC_MODEL, AMD: amdModel(), VTD: VTD_MODEL, RISCV: RISCV_MODEL } as const;
