@@ -101,16 +101,23 @@ export class Iotlb {
   }
 
   /**
-   * Drop every translation of `tag` overlapping [first, last] (inclusive);
-   * with `pde` also the directory entries whose region overlaps it.
+   * INVALIDATE_IOMMU_PAGES of the aligned block [first, last] (inclusive):
+   * drop every translation of `tag` no larger than the block that overlaps
+   * it; with `pde` also such directory entries.
    * Returns how many entries went.
    */
   invalidate(tag: string, firstHi: number, firstLo: number, lastHi: number, lastLo: number, pde: boolean): number {
     const c = this.tags.get(tag);
     if (c === undefined) return 0;
     let n = 0;
+    // The command's naturally aligned block: an invalidation must be at least
+    // as large as the largest page it invalidates (AMD IOMMU spec 2.4.3,
+    // software note), so entries larger than the block may survive it and
+    // this model keeps them.
+    const xh = firstHi ^ lastHi;
+    const blockLg2 = xh !== 0 ? 64 - Math.clz32(xh) : 32 - Math.clz32(firstLo ^ lastLo);
     for (const [key, e] of c.entries) {
-      if (overlaps(e.baseHi, e.baseLo, e.sizeLg2, firstHi, firstLo, lastHi, lastLo)) {
+      if (e.sizeLg2 <= blockLg2 && overlaps(e.baseHi, e.baseLo, e.sizeLg2, firstHi, firstLo, lastHi, lastLo)) {
         c.entries.delete(key);
         const left = c.sizes.get(e.sizeLg2)! - 1;
         if (left === 0) c.sizes.delete(e.sizeLg2);
@@ -120,7 +127,8 @@ export class Iotlb {
     }
     if (pde) {
       for (const [key, e] of c.pdes) {
-        if (overlaps(e.baseHi, e.baseLo, pdeSpanLg2(e.level), firstHi, firstLo, lastHi, lastLo)) {
+        const span = pdeSpanLg2(e.level);
+        if (span <= blockLg2 && overlaps(e.baseHi, e.baseLo, span, firstHi, firstLo, lastHi, lastLo)) {
           c.pdes.delete(key);
           n++;
         }

@@ -60,7 +60,8 @@ export const GENERIC_MODEL: InvalidationModel = {
 /**
  * INVALIDATE_IOMMU_PAGES: the smallest naturally aligned power-of-two block
  * around the gather (S=1 encodes its size in the address), everything when
- * that reaches bit 51 (build_inv_address() in drivers/iommu/amd/iommu.c).
+ * start and end differ above bit 51 (build_inv_address() in
+ * drivers/iommu/amd/iommu.c).
  * The command reaches no IOTLB entry larger than its own size (AMD IOMMU
  * spec 2.4.3, software note: each invalidation must be at least as large as
  * the largest page it invalidates). PDE=1 also invalidates the page directory
@@ -74,7 +75,8 @@ export function amdModel(opts: { pde?: 'always' | 'when-freed' } = {}): Invalida
     source: 'AMD IOMMU spec 2.4.3 INVALIDATE_IOMMU_PAGES; drivers/iommu/amd/iommu.c build_inv_address()',
     invalidate(iotlb, g) {
       const { address, lg2 } = alignedBlock(g.start, g.end);
-      if (lg2 >= 52) {
+      // build_inv_address() sends the all-pages address only when start and end differ above bit 51.
+      if (lg2 > 52) {
         iotlb.clear();
         return;
       }
