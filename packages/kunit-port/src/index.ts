@@ -27,8 +27,11 @@ export {
   GENERIC_MODEL,
   INVALIDATION_MODELS,
   RISCV_MODEL,
+  smmuv3Model,
+  smmuv3RangeCommands,
   VTD_MODEL,
   type InvalidationModel,
+  type Smmuv3RangeCmd,
   type IotlbGatherView,
   type IotlbModelContext,
 } from './iotlb/models.js';

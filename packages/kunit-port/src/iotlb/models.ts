@@ -22,7 +22,7 @@ export interface IotlbModelContext {
 }
 
 export interface InvalidationModel {
-  readonly name: 'GENERIC' | 'AMD' | 'VTD' | 'RISCV';
+  readonly name: 'GENERIC' | 'AMD' | 'VTD' | 'RISCV' | 'SMMUV3';
   /** Where the rule comes from. */
   readonly source: string;
   invalidate(iotlb: EmulatedIotlb, g: IotlbGatherView, ctx: IotlbModelContext): void;
@@ -131,5 +131,60 @@ export const RISCV_MODEL: InvalidationModel = {
     }
   },
 };
+
+/** One SMMUv3 range invalidation command: TG granule, SCALE and NUM (NUM + 1 chunks of 2^SCALE granules). */
+export interface Smmuv3RangeCmd {
+  address: bigint;
+  scale: number;
+  /** The command's NUM field (chunks - 1, 0..31). */
+  num: number;
+  /** Bytes the command covers. */
+  length: bigint;
+}
+
+/**
+ * The range commands __arm_smmu_tlb_inv_range() (drivers/iommu/arm/
+ * arm-smmu-v3/arm-smmu-v3.c) issues for [start, end] with granule 2^tgLg2
+ * (SMMUv3 spec 4.4.1.2, range invalidation): each command takes the lowest
+ * set bit of the pages left as SCALE and up to 31 chunks of it as NUM. A
+ * non-leaf invalidation of exactly one chunk gets one more page (the driver
+ * avoids SCALE = NUM = 0 there). TTL is left 0 (any level).
+ */
+export function smmuv3RangeCommands(start: bigint, end: bigint, tgLg2: number, leaf: boolean): Smmuv3RangeCmd[] {
+  const tg = BigInt(tgLg2);
+  let pages = (end - start + 1n) >> tg;
+  if (pages === 0n) pages = 1n;
+  if (!leaf && (pages & 31n) === 1n) pages++;
+  const out: Smmuv3RangeCmd[] = [];
+  let address = start;
+  while (pages > 0n) {
+    const scale = (pages & -pages).toString(2).length - 1;
+    const chunks = (pages >> BigInt(scale)) & 31n;
+    const length = chunks << (BigInt(scale) + tg);
+    out.push({ address, scale, num: Number(chunks) - 1, length });
+    address += length;
+    pages -= chunks << BigInt(scale);
+  }
+  return out;
+}
+
+/**
+ * SMMUv3 CMD_TLBI_NH_VA / S2_IPA range invalidation as the Linux driver
+ * issues it for a gather: the commands of smmuv3RangeCommands, LEAF=1 (last
+ * level only, walk caches kept) when no table was freed, LEAF=0 otherwise.
+ * Each command reaches every entry overlapping its range (TTL = 0).
+ */
+export function smmuv3Model(opts: { granuleLg2: number }): InvalidationModel {
+  return {
+    name: 'SMMUV3',
+    source: 'SMMUv3 spec 4.4.1 (TLBI range: TG/TTL/NUM/SCALE); arm-smmu-v3.c __arm_smmu_tlb_inv_range()',
+    invalidate(iotlb, g) {
+      const leaf = g.freedTables === 0;
+      for (const c of smmuv3RangeCommands(g.start, g.end, opts.granuleLg2, leaf)) {
+        iotlb.erase({ start: c.address, last: c.address + c.length - 1n, overlapping: true, leaves: true, walks: !leaf });
+      }
+    },
+  };
+}
 
 export const INVALIDATION_MODELS = { GENERIC: GENERIC_MODEL, AMD: amdModel(), VTD: VTD_MODEL, RISCV: RISCV_MODEL } as const;
