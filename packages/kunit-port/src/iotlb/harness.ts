@@ -10,9 +10,9 @@
  * ops the cache holds every translation of the table, as hardware that
  * walked all of it would.
  */
-import { isPtError, type PtError } from '@genpt/pt-core';
 import { IommuDirtyBitmap, IommuIotlbGather, iommuIotlbSync, putPagesList, type PtIommu } from '@genpt/iommu-ops';
 import { KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { typedOutcome } from '../suites/outcome.js';
 import { describeStale, EmulatedIotlb } from './iotlb.js';
 import type { InvalidationModel, IotlbGatherView } from './models.js';
 import { readSnapshot } from './snapshot.js';
@@ -49,7 +49,7 @@ export class IotlbHarness {
 
   /** map_range, then the post-op check; returns the errno name of a refused map or 'ok'. */
   map(iova: bigint, pa: bigint, len: bigint, prot = 3): string {
-    const code = this.run(() => this.t.mapRange(iova, pa, len, prot));
+    const code = typedOutcome(() => this.t.mapRange(iova, pa, len, prot)).code;
     this.afterOp(`map ${hex(iova)} +${hex(len)}`);
     return code;
   }
@@ -66,7 +66,7 @@ export class IotlbHarness {
   /** read_and_clear_dirty, then the flush of its gather. */
   readAndClearDirty(iova: bigint, size: bigint, flags = 0): string {
     const d = new IommuDirtyBitmap();
-    const code = this.run(() => this.t.readAndClearDirty(iova, size, flags, d));
+    const code = typedOutcome(() => this.t.readAndClearDirty(iova, size, flags, d)).code;
     iommuIotlbSync(this.t.domain, d.gather);
     this.afterOp(`read_and_clear_dirty ${hex(iova)} +${hex(size)}`);
     return code;
@@ -74,7 +74,7 @@ export class IotlbHarness {
 
   /** The device writes through the leaf at iova: the hardware sets its dirty bit and its cached copy follows. */
   setDirty(iova: bigint): string {
-    const code = this.run(() => this.t.setDirty(iova));
+    const code = typedOutcome(() => this.t.setDirty(iova)).code;
     if (code === 'ok') this.iotlb.refillLeaf(readSnapshot(this.t), iova);
     this.afterOp(`set_dirty ${hex(iova)}`);
     return code;
@@ -83,16 +83,6 @@ export class IotlbHarness {
   /** Free what is left and check no page leaked. */
   deinit(): void {
     this.t.deinit();
-  }
-
-  private run(fn: () => unknown): string {
-    try {
-      fn();
-      return 'ok';
-    } catch (e) {
-      if (isPtError(e)) return (e as PtError).code;
-      throw e;
-    }
   }
 
   /** iotlb_sync: invalidate as the model's hardware does, then check. */
@@ -126,7 +116,7 @@ export class IotlbHarness {
     if (v.start % pg !== 0n || (v.end + 1n) % pg !== 0n)
       throw new IotlbViolation(`${what} is not aligned to the smallest page size ${hex(pg)}`);
     for (const va of [v.start, v.end]) {
-      const code = this.run(() => this.t.iovaToPhys(va));
+      const code = typedOutcome(() => this.t.iovaToPhys(va)).code;
       if (code !== 'ok') throw new IotlbViolation(`${what} reaches ${hex(va)}, outside the table (${code})`);
     }
   }
