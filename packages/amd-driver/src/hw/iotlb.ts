@@ -7,7 +7,7 @@
  * out, so a missing or too-narrow invalidation leaves a stale translation
  * that the next DMA will use.
  */
-import { maskHi, maskLo, u64Le, u64ShrHi, u64ShrLo } from '@genpt/pt-core';
+import { fls64, maskHi, maskLo, u64Le, u64ShrHi, u64ShrLo } from '@genpt/pt-core';
 
 /** One cached translation of a naturally aligned IOVA block. */
 export interface IotlbEntry {
@@ -114,8 +114,7 @@ export class Iotlb {
     // as large as the largest page it invalidates (AMD IOMMU spec 2.4.3,
     // software note), so entries larger than the block may survive it and
     // this model keeps them.
-    const xh = firstHi ^ lastHi;
-    const blockLg2 = xh !== 0 ? 64 - Math.clz32(xh) : 32 - Math.clz32(firstLo ^ lastLo);
+    const blockLg2 = fls64(firstHi ^ lastHi, firstLo ^ lastLo);
     for (const [key, e] of c.entries) {
       if (e.sizeLg2 <= blockLg2 && overlaps(e.baseHi, e.baseLo, e.sizeLg2, firstHi, firstLo, lastHi, lastLo)) {
         c.entries.delete(key);
