@@ -99,6 +99,10 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
   override readonly forceEnabledFeatures: number;
   override readonly featureNames = ['AMDV1_ENCRYPT_TABLES', 'AMDV1_FORCE_COHERENCE'] as const;
   override readonly hasWriteDirty = true;
+  // The development line force-enables both on AMD v1: its contiguous
+  // encoding may change size, and a leaf may swap for a table, while present.
+  override readonly oaSizeChange = true;
+  override readonly oaTableXchg = true;
   override readonly hasMakeWriteDirty = true;
   /** The C-bit as words; all zero without SME. */
   readonly smeHi: number;

@@ -49,6 +49,9 @@ const TWO32 = 4294967296;
 
 export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
   readonly name = 'x86_64';
+  // The development line supports swapping a leaf for a table while present;
+  // x86 has no contiguous entries whose size could change.
+  override readonly oaTableXchg = true;
   readonly maxOutputAddressLg2 = 52;
   readonly maxVaAddressLg2 = 57;
   readonly maxTopLevel = 4;

@@ -30,6 +30,8 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
   readonly hasWriteDirty: boolean = false;
   readonly hasMakeWriteDirty: boolean = false;
   readonly hasSwBits: boolean = false;
+  readonly oaSizeChange: boolean = false;
+  readonly oaTableXchg: boolean = false;
 
   abstract loadEntryRaw(pts: PtState): PtEntryType;
   abstract tablePa(pts: PtState): number;

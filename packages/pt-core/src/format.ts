@@ -61,6 +61,21 @@ export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
   readonly hasMakeWriteDirty: boolean;
   /** pt_sw_bit is defined: software bits (and DMA_INCOHERENT) are possible. */
   readonly hasSwBits: boolean;
+  /**
+   * PT_FEAT_OA_SIZE_CHANGE of the iommupt development line (Linux 7.0 has no
+   * such bit): hardware keeps translating correctly while a present leaf
+   * changes size in place, item by item (a contiguous entry rewritten into
+   * smaller pieces or single items merged into one). Cut, split and collapse
+   * need it to touch contiguous entries.
+   */
+  readonly oaSizeChange: boolean;
+  /**
+   * PT_FEAT_OA_TABLE_XCHG of the development line: a present single-item
+   * leaf may be exchanged for a filled table with the same translation (and
+   * back) in one store. Cut and split need it to break an item, collapse to
+   * merge a table into a leaf.
+   */
+  readonly oaTableXchg: boolean;
 
   /* ---- required ---- */
   /** Read table[index] into pts.entryHi/Lo and classify it. */

@@ -42,6 +42,13 @@ export class TableMemory {
    * Read by the walkers' table pointer check; only alloc/free write it.
    */
   readonly pageMeta: Uint8Array;
+  /**
+   * Test hook: called after every item store the hitless ops (cut, split,
+   * collapse) make to a live table, with the item's PA, and after every
+   * free with the block's PA, so a test can walk the table at each
+   * intermediate state. Unset outside such tests.
+   */
+  storeHook: ((pa: number, what: 'store' | 'free') => void) | undefined = undefined;
   /** Free blocks by lg2 size (PAs). */
   private readonly freeLists: number[][] = [];
   /** Byte offset of the never-used part of the arena. */
@@ -113,6 +120,12 @@ export class TableMemory {
     this.pageMeta[(pa - this.basePa) / 4096] = 0;
     this.pagesInUse -= 2 ** lg2 / 4096;
     this.freeLists[lg2]!.push(pa);
+    if (this.storeHook !== undefined) this.storeHook(pa, 'free');
+  }
+
+  /** A hitless op stored the item at pa (runs {@link storeHook}). */
+  noteStore(pa: number): void {
+    if (this.storeHook !== undefined) this.storeHook(pa, 'store');
   }
 
   /** lg2 size of the allocated block starting at pa, or -1. */
