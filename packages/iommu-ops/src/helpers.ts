@@ -119,6 +119,17 @@ export function iommuIotlbSync(domain: IommuDomain, g: IommuIotlbGather): void {
 }
 
 /**
+ * Before an op changes [iova, iova + len - 1] while its gather already holds
+ * other changes: with FLUSH_RANGE_NO_GAPS, a range the gather would not
+ * merge with is flushed first, so every flush covers only changes made.
+ */
+export function gatherBeforeChange(g: IommuIotlbGather, t: PtIommu, iovaHi: number, iovaLo: number, lenHi: number, lenLo: number): void {
+  if (t.common.featFlushRangeNoGaps && !g.queued && iommuIotlbGatherIsDisjoint(g, iovaHi, iovaLo, lenHi, lenLo)) {
+    iommuIotlbSync(t.domain, g);
+  }
+}
+
+/**
  * gather_range_pages(): record [iova, iova + len - 1] and the freed tables in
  * the gather. With FLUSH_RANGE_NO_GAPS a range disjoint from the gather's is
  * flushed on its own first. (A queued gather, DMA-FQ, skips the range.)

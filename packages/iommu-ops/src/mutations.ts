@@ -1,7 +1,7 @@
 /**
  * Test-only switches for mutation tests: each re-introduces one known way to
- * get the IOTLB gather wrong, so a test can show the invalidation checks
- * (kunit-port's describeIotlbSuite) fail on it. Never set them outside such a
+ * get the IOTLB gather or a hitless change wrong, so a test can show the
+ * checks (kunit-port's describeIotlbSuite and resize suite) fail on it. Never set them outside such a
  * test; all off, unmap pays one property load.
  */
 export interface PtTestMutations {
@@ -11,6 +11,10 @@ export interface PtTestMutations {
   gatherDropsFreedTables: boolean;
   /** Gather one smallest page less than was unmapped. */
   gatherOnePageShort: boolean;
+  /** Collapse frees a table before the leaf replacing it is stored (a walker can still reach it). */
+  collapseFreesTableEarly: boolean;
+  /** Cut and split leave the span of the leaf they rebuilt off the gather. */
+  resizeGathersNothing: boolean;
 }
 
 type Name = keyof PtTestMutations;
@@ -20,6 +24,8 @@ export const ptTestMutations: Readonly<PtTestMutations> & { readonly any: boolea
   gatherRequestedLength: false,
   gatherDropsFreedTables: false,
   gatherOnePageShort: false,
+  collapseFreesTableEarly: false,
+  resizeGathersNothing: false,
   any: false,
 };
 

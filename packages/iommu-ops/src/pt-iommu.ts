@@ -67,6 +67,15 @@ export interface PtIommuOptions {
    * Off by default: Linux 7.0 reports it one item short (see README).
    */
   dirtyWholeContig?: boolean;
+  /**
+   * The hitless features cut, split and collapse rely on (the development
+   * line's PT_FEAT_OA_SIZE_CHANGE and PT_FEAT_OA_TABLE_XCHG). Default: what
+   * the format declares (fmt.oaSizeChange, fmt.oaTableXchg). Turning one off
+   * is always allowed; turning on one the format lacks only in a debug
+   * table (as CONFIG_DEBUG_GENERIC_PT supports every feature), else init is
+   * EOPNOTSUPP.
+   */
+  hitless?: { oaSizeChange?: boolean; oaTableXchg?: boolean };
 }
 
 /** struct pt_iommu_info */
@@ -95,6 +104,10 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   readonly driverOps: PtIommuDriverOps;
   readonly iommuDevice: IommuDevice | undefined;
   readonly dirtyWholeContig: boolean;
+  /** PT_FEAT_OA_SIZE_CHANGE is on for this table (see {@link PtIommuOptions.hitless}). */
+  readonly featOaSizeChange: boolean;
+  /** PT_FEAT_OA_TABLE_XCHG is on for this table. */
+  readonly featOaTableXchg: boolean;
   /** @internal Every op's walk, bound to this table's format (impl.ts). */
   readonly walks: PtOpWalks;
   /** @internal Every op's own walk state for this table (op.ts). */
@@ -120,6 +133,8 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     this.driverOps = opts.driverOps ?? {};
     this.iommuDevice = opts.iommuDevice;
     this.dirtyWholeContig = opts.dirtyWholeContig ?? false;
+    this.featOaSizeChange = opts.hitless?.oaSizeChange ?? fmt.oaSizeChange;
+    this.featOaTableXchg = opts.hitless?.oaTableXchg ?? fmt.oaTableXchg;
     this.states = newStates(this as PtIommu);
   }
 
@@ -170,6 +185,12 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     ret = this.initCommon();
     if (ret) return ret;
 
+    if (!common.debug && ((this.featOaSizeChange && !fmt.oaSizeChange) || (this.featOaTableXchg && !fmt.oaTableXchg))) {
+      return this.refuse(
+        -Errno.EOPNOTSUPP,
+        `${fmt.name} does not support the hitless features asked for in opts.hitless (only debug tables may force them)`,
+      );
+    }
     const d = this.driverOps;
     if (common.featDynamicTop && (d.changeTop === undefined || d.getTopLock === undefined)) {
       return this.refuse(-Errno.EINVAL, 'DYNAMIC_TOP needs driverOps.changeTop and driverOps.getTopLock');
@@ -371,6 +392,14 @@ function checkInitArgs(fmt: unknown, cfg: unknown, opts: unknown): void {
     throw new PtError('EINVAL', `${f.name} init: opts must be an object`);
   const o = (opts ?? {}) as PtIommuOptions;
   if (o.mem !== undefined && !(o.mem instanceof TableMemory)) throw new PtError('EINVAL', `${f.name} init: opts.mem must be a TableMemory`);
+  if (o.hitless !== undefined) {
+    const h = o.hitless as Record<string, unknown> | null;
+    if (typeof h !== 'object' || h === null) throw new PtError('EINVAL', `${f.name} init: opts.hitless must be an object`);
+    for (const k of ['oaSizeChange', 'oaTableXchg']) {
+      if (h[k] !== undefined && typeof h[k] !== 'boolean')
+        throw new PtError('EINVAL', `${f.name} init: opts.hitless.${k} must be a boolean`);
+    }
+  }
   for (const k of ['driverOps', 'domainOps', 'iommuDevice'] as const) {
     const v = o[k];
     if (v !== undefined && (typeof v !== 'object' || v === null))

@@ -6,15 +6,29 @@
  */
 import type { PtEntryOps } from '@genpt/pt-core';
 import type { AnyPtFormat } from '@genpt/pt-core';
+import { collapseOp } from './collapse.js';
 import { collectOp } from './collect.js';
+import { cutOp } from './cut.js';
 import { iovaToPhysOp } from './iova-to-phys.js';
 import { mapOp } from './map.js';
 import { readAndClearDirtyOp } from './read-and-clear-dirty.js';
 import { setDirtyOp } from './set-dirty.js';
+import { splitOp } from './split.js';
 import { unmapOp } from './unmap.js';
 import { validateOp } from './validate.js';
 
-export const PT_OPS = [collectOp, mapOp, unmapOp, iovaToPhysOp, readAndClearDirtyOp, setDirtyOp, validateOp] as const;
+export const PT_OPS = [
+  collectOp,
+  mapOp,
+  unmapOp,
+  iovaToPhysOp,
+  readAndClearDirtyOp,
+  setDirtyOp,
+  validateOp,
+  cutOp,
+  splitOp,
+  collapseOp,
+] as const;
 
 type Ops = (typeof PT_OPS)[number];
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

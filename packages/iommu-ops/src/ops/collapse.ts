@@ -1,0 +1,313 @@
+/**
+ * collapse_range ("increase page size"), to run at full IO speed again after
+ * dirty tracking or a cut: inside [iova, iova + len), a table whose items
+ * are one aligned, physically contiguous run of leaves with one set of
+ * attributes becomes a single leaf of its parent (one store of a leaf over
+ * the table pointer: PT_FEAT_OA_TABLE_XCHG), and runs of items a larger
+ * contiguous entry can hold are rewritten as it, item by item
+ * (PT_FEAT_OA_SIZE_CHANGE). Tables are visited children first, so merges
+ * cascade up. The merged leaf is dirty if any part was. Freed tables and
+ * changed spans go into the gather; translations never change.
+ */
+import {
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  hiOfBig,
+  log2ToIntHi,
+  log2ToIntLo,
+  loOfBig,
+  ptTablePointerFault,
+  ptTablePointerOk,
+  u64Split,
+  u64ToBigInt,
+  type AnyPtFormat,
+  type PtEntryOps,
+  type PtState,
+  type U64,
+} from '@genpt/pt-core';
+import { checkGather } from '../args.js';
+import type { IommuIotlbGather } from '../gather.js';
+import { flushWritesItem, flushWritesRange, gatherBeforeChange, gatherRangePages, makeRange } from '../helpers.js';
+import { ptTestMutations } from '../mutations.js';
+import { definePtOp } from '../op.js';
+import type { PtIommu } from '../pt-iommu.js';
+import {
+  checkResizeRange,
+  copyItems,
+  copyStagedItems,
+  ENOENT,
+  EOPNOTSUPP,
+  markDirty,
+  planPieces,
+  ResizeState,
+  resizeBegin,
+  runResize,
+  stageAlloc,
+  stageAt,
+  stageFree,
+  storeLiveItem,
+} from './resize.js';
+
+export type CollapseWalk = (
+  t: PtIommu,
+  st: ResizeState,
+  iovaHi: number,
+  iovaLo: number,
+  lenHi: number,
+  lenLo: number,
+  gather: IommuIotlbGather,
+) => number;
+
+/** One leaf entry met in a run. */
+interface RunEntry {
+  index: number;
+  numLg2: number;
+  oa: bigint;
+  dirty: boolean;
+}
+
+function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
+  /** Item OA of the loaded leaf as a bigint. */
+  function itemOa(st: ResizeState, pts: PtState): bigint {
+    fmt.itemOa(pts, st.out);
+    return u64ToBigInt(st.out.hi, st.out.lo);
+  }
+
+  /**
+   * The attributes of the loaded leaf without its dirty state (leaves that
+   * differ only in it merge, dirty if any was), read from a cleaned copy.
+   */
+  function cleanAttrs(st: ResizeState, pts: PtState): void {
+    if (!fmt.hasWriteDirty) {
+      fmt.attrFromEntry(pts, st.attrs);
+      return;
+    }
+    const numLg2 = fmt.entryNumContigLg2(pts);
+    const first = pts.index & ~((1 << numLg2) - 1);
+    const stage = stageAt(st, pts.level);
+    copyItems(pts, stage, first, first + (1 << numLg2));
+    stage.index = pts.index;
+    stage.type = fmt.loadEntryRaw(stage);
+    fmt.entryMakeWriteClean(stage);
+    stage.type = fmt.loadEntryRaw(stage);
+    fmt.attrFromEntry(stage, st.attrs);
+  }
+
+  /**
+   * True if the whole table is one run a leaf of its span can replace: every
+   * item a leaf, OAs contiguous from an OA aligned to the span, one set of
+   * attributes. Leaves the run in st.run*.
+   */
+  function wholeRun(st: ResizeState, pts: PtState, items: number, isz: number, spanLg2: number): boolean {
+    let dirty = false;
+    let oa0 = 0n;
+    for (let i = 0; i < items; i++) {
+      pts.index = i;
+      if (fmt.loadEntryRaw(pts) !== PT_ENTRY_OA) return false;
+      const oa = itemOa(st, pts);
+      cleanAttrs(st, pts);
+      if (i === 0) {
+        oa0 = oa;
+        if ((oa0 & ((1n << BigInt(spanLg2)) - 1n)) !== 0n) return false;
+        st.runAttrsHi = st.attrs.descriptorHi;
+        st.runAttrsLo = st.attrs.descriptorLo;
+      } else if (
+        oa !== oa0 + (BigInt(i) << BigInt(isz)) ||
+        st.attrs.descriptorHi !== st.runAttrsHi ||
+        st.attrs.descriptorLo !== st.runAttrsLo
+      ) {
+        return false;
+      }
+      if (fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts)) dirty = true;
+    }
+    if (dirty && !fmt.hasMakeWriteDirty) return false;
+    st.runOa = oa0;
+    st.runDirty = dirty;
+    return true;
+  }
+
+  /** Rewrite one run of leaves [entries] of the table at `level` as its largest pieces, if they differ. */
+  function mergeRun(st: ResizeState, pts: PtState, tva: bigint, entries: RunEntry[], gather: IommuIotlbGather): void {
+    const t = st.t;
+    const level = pts.level;
+    const isz = t.common.itemLg2sz[level]!;
+    const first = entries[0]!;
+    const lastE = entries[entries.length - 1]!;
+    const end = lastE.index + (1 << lastE.numLg2);
+    const va = tva + (BigInt(first.index) << BigInt(isz));
+    const last = tva + (BigInt(end) << BigInt(isz)) - 1n;
+    const pieces = planPieces(st, level, va, last, first.oa);
+    if (pieces === undefined || pieces.length === entries.length || pieces.some((p) => p.lg2 < 0)) return;
+    const n = BigInt(end - first.index) << BigInt(isz);
+    gatherBeforeChange(gather, t, hiOfBig(va), loOfBig(va), hiOfBig(n), loOfBig(n));
+    const stage = stageAt(st, level);
+    copyItems(pts, stage, first.index, end);
+    st.attrs.set(st.runAttrsHi, st.runAttrsLo);
+    let k = 0;
+    for (const p of pieces) {
+      const pEnd = p.va + (1n << BigInt(p.lg2));
+      let dirty = false;
+      while (k < entries.length && tva + (BigInt(entries[k]!.index) << BigInt(isz)) < pEnd) dirty ||= entries[k++]!.dirty;
+      stage.index = Number((p.va - tva) >> BigInt(isz));
+      const o = first.oa + (p.va - va);
+      fmt.installLeafEntry(stage, hiOfBig(o), loOfBig(o), p.lg2, st.attrs);
+      if (dirty) markDirty(fmt, stage);
+    }
+    copyStagedItems(st, pts, first.index, end);
+    flushWritesRange(t, pts, first.index, end);
+    gatherRangePages(gather, t, hiOfBig(va), loOfBig(va), hiOfBig(n), loOfBig(n), st.freeList);
+  }
+
+  /** Merge runs of leaves in items [lo, hi] of the table pts holds. */
+  function mergeRuns(st: ResizeState, pts: PtState, tva: bigint, lo: number, hi: number, gather: IommuIotlbGather): void {
+    const isz = st.t.common.itemLg2sz[pts.level]!;
+    let run: RunEntry[] = [];
+    let nextOa = 0n;
+    const flush = () => {
+      if (run.length > 1) mergeRun(st, pts, tva, run, gather);
+      run = [];
+    };
+    for (let i = lo; i <= hi; ) {
+      pts.index = i;
+      if (fmt.loadEntryRaw(pts) !== PT_ENTRY_OA) {
+        flush();
+        i++;
+        continue;
+      }
+      const numLg2 = fmt.entryNumContigLg2(pts);
+      const eFirst = i & ~((1 << numLg2) - 1);
+      const eEnd = eFirst + (1 << numLg2);
+      // Only whole entries inside the range take part.
+      const eva = tva + (BigInt(eFirst) << BigInt(isz));
+      const elast = tva + (BigInt(eEnd) << BigInt(isz)) - 1n;
+      if (eva < st.first || elast > st.last) {
+        flush();
+        i = eEnd;
+        continue;
+      }
+      fmt.entryOa(pts, st.out);
+      const oa = u64ToBigInt(st.out.hi, st.out.lo);
+      cleanAttrs(st, pts);
+      const dirty = fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts);
+      const same = run.length !== 0 && oa === nextOa && st.attrs.descriptorHi === st.runAttrsHi && st.attrs.descriptorLo === st.runAttrsLo;
+      if (!same) {
+        flush();
+        st.runAttrsHi = st.attrs.descriptorHi;
+        st.runAttrsLo = st.attrs.descriptorLo;
+      }
+      if (!(dirty && !fmt.hasMakeWriteDirty)) run.push({ index: eFirst, numLg2, oa, dirty });
+      else flush();
+      nextOa = oa + (1n << BigInt(isz + numLg2));
+      i = eEnd;
+    }
+    flush();
+  }
+
+  /**
+   * Collapse inside the table at `level` (VA tva, 2^itemsLg2 items), children
+   * first. Returns 1 if the parent may and should replace the whole table by
+   * the leaf in st.run*, 0 otherwise, or an errno.
+   */
+  function collapseTable(
+    st: ResizeState,
+    level: number,
+    table: number,
+    tva: bigint,
+    itemsLg2: number,
+    parentMayTake: boolean,
+    gather: IommuIotlbGather,
+  ): number {
+    const t = st.t;
+    const common = t.common;
+    const isz = common.itemLg2sz[level]!;
+    const items = 1 << itemsLg2;
+    const tlast = tva + (1n << BigInt(isz + itemsLg2)) - 1n;
+    const lo = st.first <= tva ? 0 : Number((st.first - tva) >> BigInt(isz));
+    const hi = st.last >= tlast ? items - 1 : Number((st.last - tva) >> BigInt(isz));
+    const pts = st.priv[level]!.init(st.privRange, level, table);
+    const itemSize = 1n << BigInt(isz);
+    // A leaf of this level's item size can replace a child table.
+    const leafHere = t.featOaTableXchg && ((st.sizes[level]! >> BigInt(isz)) & 1n) === 1n;
+
+    for (let i = lo; i <= hi; i++) {
+      pts.index = i;
+      const type = fmt.loadEntryRaw(pts);
+      if (type === PT_ENTRY_OA) st.found = true;
+      if (type !== PT_ENTRY_TABLE) continue;
+      const child = fmt.tablePa(pts);
+      if (!ptTablePointerOk(common, child)) return ptTablePointerFault(common, child, level - 1);
+      const cva = tva + (BigInt(i) << BigInt(isz));
+      const mayTake = leafHere && cva >= st.first && cva + itemSize - 1n <= st.last;
+      const r = collapseTable(st, level - 1, child, cva, common.numItemsLg2[level - 1]!, mayTake, gather);
+      if (r < 0) return r;
+      if (r !== 1) continue;
+      // One store of a leaf over the table pointer, then the table goes.
+      st.found = true;
+      gatherBeforeChange(gather, t, hiOfBig(cva), loOfBig(cva), log2ToIntHi(isz), log2ToIntLo(isz));
+      const stage = stageAt(st, level);
+      stage.index = i;
+      st.attrs.set(st.runAttrsHi, st.runAttrsLo);
+      fmt.installLeafEntry(stage, hiOfBig(st.runOa), loOfBig(st.runOa), isz, st.attrs);
+      if (st.runDirty) markDirty(fmt, stage);
+      if (ptTestMutations.collapseFreesTableEarly) common.mem.free(child);
+      else st.freeList.push(child);
+      pts.index = i;
+      storeLiveItem(common, pts, i, stage.words[stage.base + (i << 1) + 1]!, stage.words[stage.base + (i << 1)]!);
+      flushWritesItem(t, pts);
+      gatherRangePages(gather, t, hiOfBig(cva), loOfBig(cva), log2ToIntHi(isz), log2ToIntLo(isz), st.freeList);
+    }
+
+    if (parentMayTake && wholeRun(st, pts, items, isz, isz + itemsLg2)) return 1;
+    if (t.featOaSizeChange && st.sizes[level]! >> BigInt(isz + 1) !== 0n) mergeRuns(st, pts, tva, lo, hi, gather);
+    return 0;
+  }
+
+  return function collapse(t, st, iovaHi, iovaLo, lenHi, lenLo, gather) {
+    const common = t.common;
+    if (!t.featOaSizeChange && !t.featOaTableXchg) return EOPNOTSUPP;
+    resizeBegin(st, fmt);
+    const ret = makeRange(common, st.range, iovaHi, iovaLo, lenHi, lenLo);
+    if (ret) return ret;
+    st.first = u64ToBigInt(iovaHi, iovaLo);
+    st.last = u64ToBigInt(st.range.lastHi, st.range.lastLo);
+    st.bounds.push(st.first, st.last + 1n);
+    // The one allocation, before anything changes.
+    const a = stageAlloc(st);
+    if (a) return a;
+    const top = common.topLevel;
+    const spanLg2 = common.topSpanLg2;
+    const tva = spanLg2 >= 64 ? 0n : st.first & ~((1n << BigInt(spanLg2)) - 1n);
+    let r: number;
+    try {
+      r = collapseTable(st, top, common.topTable, tva, spanLg2 - common.itemLg2sz[top]!, false, gather);
+    } finally {
+      stageFree(st);
+    }
+    if (r < 0) return r;
+    return st.found ? 0 : ENOENT;
+  };
+}
+
+export const collapseOp = definePtOp({
+  name: 'collapse',
+  newState: (t: PtIommu) => new ResizeState(t),
+  build: (fmt, e) => buildCollapse(fmt, e),
+  methods: {
+    /**
+     * Increase page size inside [iova, iova + len): merge leaves into the
+     * largest leaves the domain holds (only whole new leaves inside the
+     * range). EOPNOTSUPP if the table has neither hitless feature, ENOENT if
+     * nothing is mapped in the range, EINVAL for a range not aligned to the
+     * smallest page. Freed tables and changed spans go into `gather`.
+     */
+    collapseRange(iova: U64, len: U64, gather: IommuIotlbGather): void {
+      const st = this.states.collapse;
+      u64Split(iova, st.iova, 'iova');
+      u64Split(len, st.len, 'len');
+      this.opCheckLive();
+      checkResizeRange(this, st, 'collapse_range');
+      checkGather(gather);
+      runResize(this, st, 'collapse_range', () => this.walks.collapse(this, st, st.iova.hi, st.iova.lo, st.len.hi, st.len.lo, gather));
+    },
+  },
+});
