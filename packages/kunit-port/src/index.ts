@@ -36,3 +36,7 @@ export {
   type IotlbModelContext,
 } from './iotlb/models.js';
 export { readSnapshot, type SizedEntries, type TableSnapshot } from './iotlb/snapshot.js';
+export { describeResizeSuite, type ResizeSuiteOptions } from './resize/suite.js';
+export { HitlessViolation, HitlessWatch, probesFor } from './resize/hitless.js';
+export { RefWalker, type RefTranslation } from './resize/ref-walker.js';
+export { bestLeaves, leafAt, tableLeaves, type Leaf } from './resize/leaves.js';

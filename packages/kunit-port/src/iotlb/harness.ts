@@ -10,12 +10,13 @@
  * ops the cache holds every translation of the table, as hardware that
  * walked all of it would.
  */
-import { IommuDirtyBitmap, IommuIotlbGather, iommuIotlbSync, putPagesList, type PtIommu } from '@genpt/iommu-ops';
+import { IommuDirtyBitmap, IommuIotlbGather, iommuIotlbSync, putPagesList, type PtIommu, type PtIommuOptions } from '@genpt/iommu-ops';
 import { KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { typedOutcome } from '../suites/outcome.js';
 import { describeStale, EmulatedIotlb } from './iotlb.js';
 import type { InvalidationModel, IotlbGatherView } from './models.js';
 import { readSnapshot } from './snapshot.js';
+import { HitlessWatch, probesFor } from '../resize/hitless.js';
 
 /** An invalidation the model shows to be insufficient, or a malformed gather. */
 export class IotlbViolation extends Error {
@@ -36,12 +37,22 @@ export class IotlbHarness {
   syncs = 0;
   /** Tables freed through gathers. */
   freedTables = 0;
+  /** Walks every intermediate state of cut, split and collapse. */
+  readonly watch: HitlessWatch;
   private tables: Set<number>;
 
-  constructor(kf: KunitFormat, cfgIndex: number, model: InvalidationModel) {
+  /** `hitless`: the hitless features (PtIommuOptions.hitless; default both on, as a debug table may). */
+  constructor(
+    kf: KunitFormat,
+    cfgIndex: number,
+    model: InvalidationModel,
+    hitless = { oaSizeChange: true, oaTableXchg: true },
+    extra: Pick<PtIommuOptions, 'dirtyWholeContig'> = {},
+  ) {
     this.model = model;
-    this.priv = new KunitPriv(kf, cfgIndex, { domainOps: { iotlbSync: (_d, g) => this.sync(g) } });
+    this.priv = new KunitPriv(kf, cfgIndex, { domainOps: { iotlbSync: (_d, g) => this.sync(g) }, hitless, ...extra });
     this.t = this.priv.table;
+    this.watch = new HitlessWatch(this.t);
     const snap = readSnapshot(this.t);
     this.tables = snap.tables;
     this.iotlb.fill(snap);
@@ -77,6 +88,43 @@ export class IotlbHarness {
     const code = typedOutcome(() => this.t.setDirty(iova)).code;
     if (code === 'ok') this.iotlb.refillLeaf(readSnapshot(this.t), iova);
     this.afterOp(`set_dirty ${hex(iova)}`);
+    return code;
+  }
+
+  /** cut_mapping with a fresh gather, watched by the hitless walker, then iotlb_sync; returns 'ok' or the errno name. */
+  cut(iova: bigint): string {
+    return this.resizeOp(`cut ${hex(iova)}`, iova, iova, [iova], (g) => this.t.cutMapping(iova, g));
+  }
+
+  /** split_range, watched and synced like cut. */
+  split(iova: bigint, len: bigint, maxPgszLg2: number): string {
+    const what = `split ${hex(iova)} +${hex(len)} to 2^${maxPgszLg2}`;
+    return this.resizeOp(what, iova, iova + len - 1n, [iova, iova + len], (g) => this.t.splitRange(iova, len, maxPgszLg2, g));
+  }
+
+  /** collapse_range, watched and synced like cut. */
+  collapse(iova: bigint, len: bigint): string {
+    return this.resizeOp(`collapse ${hex(iova)} +${hex(len)}`, iova, iova + len - 1n, [], (g) => this.t.collapseRange(iova, len, g));
+  }
+
+  /** The leaves around [first, last] (the whole leaves at its ends included). */
+  private spanAround(first: bigint, last: bigint): [bigint, bigint] {
+    const leafAt = (va: bigint): [bigint, bigint] | undefined => {
+      const tr = this.watch.walker.translate(va);
+      if (tr.kind !== 'leaf') return undefined;
+      const m = (1n << BigInt(tr.lg2sz)) - 1n;
+      return [va & ~m, va | m];
+    };
+    return [leafAt(first)?.[0] ?? first, leafAt(last)?.[1] ?? last];
+  }
+
+  private resizeOp(what: string, first: bigint, last: bigint, cuts: bigint[], op: (g: IommuIotlbGather) => void): string {
+    const g = new IommuIotlbGather();
+    const [a, b] = this.spanAround(first, last);
+    const probes = probesFor(a, b, this.priv.smallestPgszLg2, 21, cuts);
+    const code = typedOutcome(() => this.watch.run(what, probes, () => op(g))).code;
+    iommuIotlbSync(this.t.domain, g);
+    this.afterOp(what);
     return code;
   }
 

@@ -1,7 +1,7 @@
 /**
  * describeIotlbSuite: for every config of a format and every invalidation
  * model that applies to it, the kernel's kunit scenarios that change a live
- * table and random map/unmap/dirty sequences run behind the emulated IOTLB
+ * table and random map/unmap/dirty/cut/split/collapse sequences run behind the emulated IOTLB
  * (harness.ts); every sync and every op is checked. The mutation tests then
  * re-introduce three known gather bugs (iommu-ops' ptTestMutations) and show
  * the checks catch each of them.
@@ -108,19 +108,65 @@ function scenarioGrowTop(h: IotlbHarness): void {
   expect(h.unmap(base, pg)).toBe(pg);
 }
 
+/** test_cut_simple and more: every large leaf cut in its middle and at its second page, then both halves unmapped. */
+function scenarioCut(h: IotlbHarness): void {
+  const base = baseOf(h);
+  const sizes = sizesOf(h);
+  const pg = P(sizes[0]!);
+  for (const lg2 of sizes.slice(1)) {
+    const iova = base + 2n * P(lg2);
+    const half = P(lg2) / 2n;
+    expect(h.map(iova, P(lg2) * 4n, P(lg2))).toBe('ok');
+    expect(h.cut(iova + half)).toBe('ok');
+    if (half > pg) {
+      expect(h.cut(iova + pg)).toBe('ok');
+      expect(h.unmap(iova, pg)).toBe(pg);
+      expect(h.unmap(iova + pg, half - pg)).toBe(half - pg);
+    } else expect(h.unmap(iova, half)).toBe(half);
+    expect(h.unmap(iova + half, half)).toBe(half);
+  }
+}
+
+/** A large leaf split to the smallest pages, dirtied, collapsed back; then small pages collapsed into a large leaf. */
+function scenarioSplitCollapse(h: IotlbHarness): void {
+  const base = baseOf(h);
+  const sizes = sizesOf(h);
+  const lg2 = sizes.find((s) => s > sizes[0]! && s <= 21);
+  if (lg2 === undefined) return;
+  const iova = base + 8n * P(lg2);
+  expect(h.map(iova, P(lg2) * 4n, P(lg2))).toBe('ok');
+  expect(h.split(iova, P(lg2), sizes[0]!)).toBe('ok');
+  if (h.t.hasDirtyTracking) h.setDirty(iova + P(sizes[0]!));
+  expect(h.collapse(iova, P(lg2))).toBe('ok');
+  expect(h.unmap(iova, P(lg2))).toBe(P(lg2));
+  const span = leafTableSpan(h);
+  if (!(h.priv.pgsizeBitmap & span)) return;
+  const at = base + 4n * span;
+  mapSmall(h, at, span);
+  const freed = h.freedTables;
+  expect(h.collapse(at, span)).toBe('ok');
+  expect(h.freedTables - freed).toBe(1);
+  expect(h.unmap(at, span)).toBe(span);
+}
+
 const SCENARIOS: Array<[string, (h: IotlbHarness) => void]> = [
   ['one and two pages of every size', scenarioEachSize],
   ['an unmap into a large leaf gathers the whole leaf (CVE-2026-31735)', scenarioUnmapIntoLeaf],
   ['an unmap that empties tables frees them through the gather', scenarioFreeTables],
   ['a large leaf over an emptied table frees the table', scenarioTableToOa],
   ['the top grows under a cached table', scenarioGrowTop],
+  ['cuts of every large leaf, then unmaps of both sides', scenarioCut],
+  ['split to the smallest pages and collapse back; small pages collapsed into a large leaf', scenarioSplitCollapse],
 ];
 
 type Op =
   | { op: 'map'; slot: number; count: number; size: number; oa: number }
   | { op: 'unmap'; slot: number; count: number; size: number }
   | { op: 'dirty'; slot: number; count: number; size: number; noClear: boolean }
-  | { op: 'setDirty'; slot: number };
+  | { op: 'setDirty'; slot: number }
+  | { op: 'cut'; slot: number; size: number; page: number }
+  | { op: 'split'; slot: number; count: number; size: number; to: number }
+  | { op: 'collapse'; slot: number; count: number; size: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('map' as const), slot: fc.nat(63), count: fc.integer({ min: 1, max: 4 }), size: fc.nat(8), oa: fc.nat(255) }),
@@ -133,6 +179,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     noClear: fc.boolean(),
   }),
   fc.record({ op: fc.constant('setDirty' as const), slot: fc.nat(63) }),
+  fc.record({ op: fc.constant('cut' as const), slot: fc.nat(63), size: fc.nat(8), page: fc.nat(511) }),
+  fc.record({ op: fc.constant('split' as const), slot: fc.nat(63), count: fc.integer({ min: 1, max: 4 }), size: fc.nat(8), to: fc.nat(8) }),
+  fc.record({ op: fc.constant('collapse' as const), slot: fc.nat(63), count: fc.integer({ min: 1, max: 8 }), size: fc.nat(8) }),
 );
 
 /** One random op in a window of 64 slots of the chosen page size at the base VA. */
@@ -142,6 +191,9 @@ function runOp(h: IotlbHarness, sizes: number[], o: Op): void {
   const iova = base + BigInt(o.slot) * P(lg2);
   if (o.op === 'map') h.map(iova, BigInt(o.oa) * P(lg2) + (1n << 34n), BigInt(o.count) * P(lg2));
   else if (o.op === 'unmap') h.unmap(iova, BigInt(o.count) * P(lg2));
+  else if (o.op === 'cut') h.cut(iova + ((BigInt(o.page) << BigInt(sizes[0]!)) % P(lg2)));
+  else if (o.op === 'split') h.split(iova, BigInt(o.count) * P(lg2), sizes[o.to % sizes.length]!);
+  else if (o.op === 'collapse') h.collapse(iova, BigInt(o.count) * P(lg2));
   else if (o.op === 'dirty') {
     if (h.t.hasDirtyTracking) h.readAndClearDirty(iova, BigInt(o.count) * P(lg2), o.noClear ? 1 : 0);
   } else if (h.t.hasDirtyTracking) h.setDirty(iova);
@@ -171,7 +223,7 @@ export function describeIotlbSuite(kf: KunitFormat, models: readonly Invalidatio
                 expect(h.priv.mem.pagesInUse).toBe(0);
               });
             }
-            it('random map/unmap/dirty sequences', () => {
+            it('random map/unmap/dirty/cut/split/collapse sequences', () => {
               fc.assert(
                 fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => {
                   const h = new IotlbHarness(kf, n, model);
@@ -212,8 +264,16 @@ export function describeIotlbSuite(kf: KunitFormat, models: readonly Invalidatio
               expect(() => scenarioEachSize(h)).toThrow(/stale leaf in the IOTLB/);
             });
           });
+          it('a cut that gathers nothing: the old large leaf stays cached', (ctx) => {
+            const h = new IotlbHarness(kf, n, generic);
+            if (sizesOf(h).length < 2) ctx.skip('no page size above the smallest');
+            withMutation('resizeGathersNothing', () => {
+              expect(() => scenarioCut(h)).toThrow(/stale leaf in the IOTLB/);
+            });
+          });
           it('the same scenarios pass with every mutation off', () => {
             const h = new IotlbHarness(kf, n, generic);
+            scenarioCut(h);
             scenarioUnmapIntoLeaf(h);
             scenarioFreeTables(h);
             scenarioEachSize(h);

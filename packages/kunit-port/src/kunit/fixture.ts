@@ -59,7 +59,11 @@ export class KunitPriv {
   readonly safePgsizeBitmap: bigint;
   readonly topLock = new PtSpinLock();
 
-  constructor(kf: KunitFormat, cfgIndex: number, extra: Pick<PtIommuOptions, 'dirtyWholeContig' | 'strict' | 'domainOps'> = {}) {
+  constructor(
+    kf: KunitFormat,
+    cfgIndex: number,
+    extra: Pick<PtIommuOptions, 'dirtyWholeContig' | 'strict' | 'domainOps' | 'hitless'> = {},
+  ) {
     const fmt = kf.format;
     const base = kf.cfgs[cfgIndex]!;
     // The cfg controls its own features; every other supported one is on.
