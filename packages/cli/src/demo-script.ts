@@ -5,6 +5,9 @@
  * one 2 MiB page, 64 KiB that formats with contiguous entries map as one
  * entry, and one 1 GiB page; a device write; lookups; then unmaps, the first
  * of which empties a whole lower table, so the gather carries it to be freed.
+ * Between them, the 2 MiB page is cut at its second small page and collapsed
+ * back (hitless where the format allows; elsewhere the steps show
+ * EOPNOTSUPP).
  */
 import { IOMMU_READ, IOMMU_WRITE } from '@genpt/pt-core';
 import type { GoldenInit } from '@genpt/golden';
@@ -55,6 +58,11 @@ export function demoScript(init: GoldenInit, hasDirty: boolean): DemoPart[] {
   probes.push({ op: 'iova_to_phys', iova: at(2n * M + 17n * S + 0x10n) });
   probes.push({ op: 'iova_to_phys', iova: at(3n * M) });
 
+  // The 2M page cut at one small page: the leaf becomes a table of the
+  // largest pieces on each side, hitlessly; collapse puts the leaf back.
+  const cut: OpStep[] = [{ op: 'cut', iova: at(M + S) }];
+  const collapse: OpStep[] = [{ op: 'collapse', iova: at(M), len: hx(M) }];
+
   // [0, 2M) is full of small pages: its table goes too. Unmap stops at a hole.
   const unmaps: OpStep[] = [{ op: 'unmap', iova: at(0n), len: hx(2n * M) }];
   if (bigFits) unmaps.push({ op: 'unmap', iova: at(sz(big!)), len: hx(sz(big!)) });
@@ -68,6 +76,13 @@ export function demoScript(init: GoldenInit, hasDirty: boolean): DemoPart[] {
       steps: probes,
     },
     { title: 'The table', steps: [{ op: 'dump' }] },
+    {
+      title: `Cut the ${M >> 20n ? `${M >> 20n} MiB` : 'large'} page at its second small page (hitless: every address keeps translating)`,
+      steps: cut,
+    },
+    { title: 'The table after the cut', steps: [{ op: 'dump' }] },
+    { title: 'Collapse it back into one leaf: the table it needed is freed through the gather', steps: collapse },
+    { title: 'The table after the collapse', steps: [{ op: 'dump' }] },
     { title: 'Unmap: the gather says what to invalidate and which table pages were freed', steps: unmaps },
     { title: 'The table afterwards', steps: [{ op: 'dump' }] },
     { title: 'Tear down', steps: [{ op: 'deinit' }] },

@@ -44,6 +44,9 @@ const FIELDS: Record<OpStep['op'], { u64: string[]; int?: string[] }> = {
   unmap: { u64: ['iova', 'len'] },
   iova_to_phys: { u64: ['iova'] },
   set_dirty: { u64: ['iova'] },
+  cut: { u64: ['iova'] },
+  split: { u64: ['iova', 'len'], int: ['maxPgszLg2'] },
+  collapse: { u64: ['iova', 'len'] },
   read_and_clear_dirty: { u64: ['iova', 'size'], int: ['flags'] },
   dump: { u64: [] },
   deinit: { u64: [] },
@@ -96,6 +99,12 @@ export function parseStep(raw: unknown, where: string): OpStep | null {
   const out: Record<string, unknown> = { op };
   for (const f of FIELDS[op].u64) out[f] = u64Field(s[f], where, f);
   if (op === 'map') out.prot = parseProt(s.prot, where);
+  if (op === 'split') {
+    const m = s.maxPgszLg2;
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 0 || m > 63)
+      throw new CliError(`${where}: maxPgszLg2 must be an integer 0..63 (log2 of the largest page size to keep)`);
+    out.maxPgszLg2 = m;
+  }
   if (op === 'read_and_clear_dirty') {
     const flags = s.flags ?? 0;
     if (flags !== 0 && flags !== 1) throw new CliError(`${where}: flags must be 0 or 1 (IOMMU_DIRTY_NO_CLEAR)`);

@@ -63,6 +63,19 @@ export function stepText(r: StepRecord): string[] {
       line = `iova_to_phys ${hx(b(s.iova))} -> ${text}`;
       break;
     }
+    case 'cut':
+    case 'split':
+    case 'collapse': {
+      const c = res as unknown as { err: unknown; gather: GoldenGather };
+      const what =
+        s.op === 'cut'
+          ? `cut at ${hx(b(s.iova))}`
+          : s.op === 'split'
+            ? `split ${range(s.iova, s.len)} to at most ${bytesText(1n << BigInt(s.maxPgszLg2))}`
+            : `collapse ${range(s.iova, s.len)}`;
+      line = `${what}: ${errText(c.err)}; gather: ${gatherText(c.gather)}`;
+      break;
+    }
     case 'set_dirty':
       line = `set_dirty ${hx(b(s.iova))}: ${errText((res as unknown as { err: unknown }).err)}`;
       break;

@@ -55,6 +55,10 @@ export type GoldenStep =
       flags: number;
       result?: { dirty: Array<[Hex, Hex]>; err: GoldenErr; gather: GoldenGather };
     }
+  /** genpt's hitless ops (the development line's cut_mapping, and split/collapse); no kernel trace has them yet. */
+  | { op: 'cut'; iova: Hex; result?: { err: GoldenErr; gather: GoldenGather } }
+  | { op: 'split'; iova: Hex; len: Hex; maxPgszLg2: number; result?: { err: GoldenErr; gather: GoldenGather } }
+  | { op: 'collapse'; iova: Hex; len: Hex; result?: { err: GoldenErr; gather: GoldenGather } }
   | { op: 'change_top'; topLevel: number }
   | { op: 'iotlb_sync'; start: Hex; end: Hex; freedTablePages: number }
   | { op: 'dump'; result?: GoldenDump }

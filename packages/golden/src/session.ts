@@ -164,6 +164,25 @@ export class GoldenSession {
         putPagesList(t.common.mem, g.freelist);
         return result;
       }
+      case 'cut':
+      case 'split':
+      case 'collapse': {
+        const g = new IommuIotlbGather();
+        let err: GoldenErr = 0;
+        try {
+          if (step.op === 'cut') t.cutMapping(big(step.iova), g);
+          else if (step.op === 'split') t.splitRange(big(step.iova), big(step.len), step.maxPgszLg2, g);
+          else t.collapseRange(big(step.iova), big(step.len), g);
+        } catch (e) {
+          err = errOf(e);
+        }
+        const result = {
+          err,
+          gather: { start: u64Hex(g.startHi, g.startLo), end: u64Hex(g.endHi, g.endLo), freedTablePages: gatherPages(t, g) },
+        };
+        putPagesList(t.common.mem, g.freelist);
+        return result;
+      }
       case 'iova_to_phys': {
         try {
           return hex(t.iovaToPhys(big(step.iova)));
