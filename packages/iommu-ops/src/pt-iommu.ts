@@ -76,6 +76,12 @@ export interface PtIommuOptions {
    * EOPNOTSUPP.
    */
   hitless?: { oaSizeChange?: boolean; oaTableXchg?: boolean };
+  /**
+   * Free, through the unmap's gather, every table an unmap leaves with no
+   * present item (the kernel frees only tables one unmap covers whole). Off
+   * by default: the kernel's behaviour, as the golden traces record it.
+   */
+  reclaim?: boolean;
 }
 
 /** struct pt_iommu_info */
@@ -108,6 +114,8 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   readonly featOaSizeChange: boolean;
   /** PT_FEAT_OA_TABLE_XCHG is on for this table. */
   readonly featOaTableXchg: boolean;
+  /** Unmap also reclaims the tables it empties ({@link PtIommuOptions.reclaim}). */
+  readonly reclaimOnUnmap: boolean;
   /** @internal Every op's walk, bound to this table's format (impl.ts). */
   readonly walks: PtOpWalks;
   /** @internal Every op's own walk state for this table (op.ts). */
@@ -135,6 +143,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     this.dirtyWholeContig = opts.dirtyWholeContig ?? false;
     this.featOaSizeChange = opts.hitless?.oaSizeChange ?? fmt.oaSizeChange;
     this.featOaTableXchg = opts.hitless?.oaTableXchg ?? fmt.oaTableXchg;
+    this.reclaimOnUnmap = opts.reclaim ?? false;
     this.states = newStates(this as PtIommu);
   }
 
@@ -392,6 +401,8 @@ function checkInitArgs(fmt: unknown, cfg: unknown, opts: unknown): void {
     throw new PtError('EINVAL', `${f.name} init: opts must be an object`);
   const o = (opts ?? {}) as PtIommuOptions;
   if (o.mem !== undefined && !(o.mem instanceof TableMemory)) throw new PtError('EINVAL', `${f.name} init: opts.mem must be a TableMemory`);
+  if (o.reclaim !== undefined && typeof o.reclaim !== 'boolean')
+    throw new PtError('EINVAL', `${f.name} init: opts.reclaim must be a boolean`);
   if (o.hitless !== undefined) {
     const h = o.hitless as Record<string, unknown> | null;
     if (typeof h !== 'object' || h === null) throw new PtError('EINVAL', `${f.name} init: opts.hitless must be an object`);

@@ -12,6 +12,7 @@ import { cutOp } from './cut.js';
 import { iovaToPhysOp } from './iova-to-phys.js';
 import { mapOp } from './map.js';
 import { readAndClearDirtyOp } from './read-and-clear-dirty.js';
+import { reclaimOp } from './reclaim.js';
 import { setDirtyOp } from './set-dirty.js';
 import { splitOp } from './split.js';
 import { unmapOp } from './unmap.js';
@@ -28,6 +29,7 @@ export const PT_OPS = [
   cutOp,
   splitOp,
   collapseOp,
+  reclaimOp,
 ] as const;
 
 type Ops = (typeof PT_OPS)[number];

@@ -238,6 +238,10 @@ function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {
     const a = st.iova;
     const c = st.len;
     ret = t.walks.unmap(t, st, a.hi, a.lo, c.hi, c.lo, gather);
+    // Tables the unmap left empty but did not cover whole go too (opts.reclaim).
+    if (ret === 0 && t.reclaimOnUnmap && (st.unmappedHi | st.unmappedLo) !== 0) {
+      ret = t.walks.reclaim(t, t.states.reclaim, a.hi, a.lo, st.unmappedHi, st.unmappedLo, gather);
+    }
   } finally {
     t.opState = PT_OP_IDLE;
   }

@@ -47,7 +47,7 @@ export class IotlbHarness {
     cfgIndex: number,
     model: InvalidationModel,
     hitless = { oaSizeChange: true, oaTableXchg: true },
-    extra: Pick<PtIommuOptions, 'dirtyWholeContig'> = {},
+    extra: Pick<PtIommuOptions, 'dirtyWholeContig' | 'reclaim'> = {},
   ) {
     this.model = model;
     this.priv = new KunitPriv(kf, cfgIndex, { domainOps: { iotlbSync: (_d, g) => this.sync(g) }, hitless, ...extra });
@@ -105,6 +105,15 @@ export class IotlbHarness {
   /** collapse_range, watched and synced like cut. */
   collapse(iova: bigint, len: bigint): string {
     return this.resizeOp(`collapse ${hex(iova)} +${hex(len)}`, iova, iova + len - 1n, [], (g) => this.t.collapseRange(iova, len, g));
+  }
+
+  /** reclaim with a fresh gather, then iotlb_sync; returns the tables freed. */
+  reclaim(iova: bigint, len: bigint): number {
+    const g = new IommuIotlbGather();
+    const n = this.t.reclaim(iova, len, g);
+    iommuIotlbSync(this.t.domain, g);
+    this.afterOp(`reclaim ${hex(iova)} +${hex(len)}`);
+    return n;
   }
 
   /** The leaves around [first, last] (the whole leaves at its ends included). */

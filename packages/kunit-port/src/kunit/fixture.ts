@@ -62,7 +62,7 @@ export class KunitPriv {
   constructor(
     kf: KunitFormat,
     cfgIndex: number,
-    extra: Pick<PtIommuOptions, 'dirtyWholeContig' | 'strict' | 'domainOps' | 'hitless'> = {},
+    extra: Pick<PtIommuOptions, 'dirtyWholeContig' | 'strict' | 'domainOps' | 'hitless' | 'reclaim'> = {},
   ) {
     const fmt = kf.format;
     const base = kf.cfgs[cfgIndex]!;
