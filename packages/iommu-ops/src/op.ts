@@ -13,6 +13,7 @@
  * ops/index.ts registers every op in one list; nothing else names them.
  */
 import type { AnyPtFormat, PtEntryOps } from '@genpt/pt-core';
+import { opError } from './args.js';
 import type { PtIommu } from './pt-iommu.js';
 
 export interface PtOp<Name extends string, State, Walk, Methods extends object> {
@@ -33,4 +34,21 @@ export function definePtOp<Name extends string, State, Walk, Methods extends obj
   op: PtOp<Name, State, Walk, Methods>,
 ): PtOp<Name, State, Walk, Methods> {
   return op;
+}
+
+/**
+ * Run the walk of an op that changes the table: alone (EBUSY if a callback
+ * re-enters), with `finish` run however it ends; a non-zero errno becomes a
+ * PtError for `what`. (map and unmap inline this gate on their hot path.)
+ */
+export function runTableOp(t: PtIommu, what: string, walk: () => number, finish?: () => void): void {
+  t.opBegin();
+  let ret: number;
+  try {
+    ret = walk();
+  } finally {
+    finish?.();
+    t.opEnd();
+  }
+  if (ret) throw opError(t.common, ret, what);
 }

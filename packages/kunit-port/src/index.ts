@@ -39,5 +39,5 @@ export { readSnapshot, type SizedEntries, type TableSnapshot } from './iotlb/sna
 export { describeResizeSuite, type ResizeSuiteOptions } from './resize/suite.js';
 export { HitlessViolation, HitlessWatch, probesFor } from './resize/hitless.js';
 export { RefWalker, type RefTranslation } from './resize/ref-walker.js';
-export { bestLeaves, leafAt, tableLeaves, type Leaf } from './resize/leaves.js';
+export { bestLeaves, leafAt, leafPathTables, tableLeaves, tablePages, type Leaf } from './resize/leaves.js';
 export { describeReclaimSuite, minimalTablePages, type ReclaimSuiteOptions } from './reclaim/suite.js';

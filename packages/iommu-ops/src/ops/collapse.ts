@@ -29,7 +29,7 @@ import { checkGather } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { flushWritesItem, flushWritesRange, gatherBeforeChange, gatherRangePages, makeRange } from '../helpers.js';
 import { ptTestMutations } from '../mutations.js';
-import { definePtOp } from '../op.js';
+import { definePtOp, runTableOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
 import {
   checkResizeRange,
@@ -41,12 +41,12 @@ import {
   planPieces,
   ResizeState,
   resizeBegin,
-  runResize,
   stageAlloc,
   stageAt,
   stageFree,
   storeLiveItem,
 } from './resize.js';
+import { firstItem, lastItem, topItemsLg2, topTableVa } from './table-window.js';
 
 export type CollapseWalk = (
   t: PtIommu,
@@ -221,9 +221,8 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
     const common = t.common;
     const isz = common.itemLg2sz[level]!;
     const items = 1 << itemsLg2;
-    const tlast = tva + (1n << BigInt(isz + itemsLg2)) - 1n;
-    const lo = st.first <= tva ? 0 : Number((st.first - tva) >> BigInt(isz));
-    const hi = st.last >= tlast ? items - 1 : Number((st.last - tva) >> BigInt(isz));
+    const lo = firstItem(st.first, tva, isz);
+    const hi = lastItem(st.last, tva, isz, itemsLg2);
     const pts = st.priv[level]!.init(st.privRange, level, table);
     const itemSize = 1n << BigInt(isz);
     // A leaf of this level's item size can replace a child table.
@@ -274,15 +273,7 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
     // The one allocation, before anything changes.
     const a = stageAlloc(st);
     if (a) return a;
-    const top = common.topLevel;
-    const spanLg2 = common.topSpanLg2;
-    const tva = spanLg2 >= 64 ? 0n : st.first & ~((1n << BigInt(spanLg2)) - 1n);
-    let r: number;
-    try {
-      r = collapseTable(st, top, common.topTable, tva, spanLg2 - common.itemLg2sz[top]!, false, gather);
-    } finally {
-      stageFree(st);
-    }
+    const r = collapseTable(st, common.topLevel, common.topTable, topTableVa(common, st.first), topItemsLg2(common), false, gather);
     if (r < 0) return r;
     return st.found ? 0 : ENOENT;
   };
@@ -307,7 +298,12 @@ export const collapseOp = definePtOp({
       this.opCheckLive();
       checkResizeRange(this, st, 'collapse_range');
       checkGather(gather);
-      runResize(this, st, 'collapse_range', () => this.walks.collapse(this, st, st.iova.hi, st.iova.lo, st.len.hi, st.len.lo, gather));
+      runTableOp(
+        this,
+        'collapse_range',
+        () => this.walks.collapse(this, st, st.iova.hi, st.iova.lo, st.len.hi, st.len.lo, gather),
+        () => stageFree(st),
+      );
     },
   },
 });

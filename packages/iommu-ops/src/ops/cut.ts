@@ -10,9 +10,9 @@ import { PT_ENTRY_OA, PT_ENTRY_TABLE, u64Split, u64ToBigInt, type AnyPtFormat, t
 import { checkGather } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { makeRange } from '../helpers.js';
-import { definePtOp } from '../op.js';
+import { definePtOp, runTableOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
-import { EFAULT, ENOENT, planLeaf, ResizeState, resizeApply, resizeBegin, resizeUndo, runResize } from './resize.js';
+import { EFAULT, ENOENT, planLeaf, ResizeState, resizeApply, resizeBegin, resizeUndo, stageFree } from './resize.js';
 
 export type CutWalk = (t: PtIommu, st: ResizeState, iovaHi: number, iovaLo: number, gather: IommuIotlbGather) => number;
 
@@ -51,7 +51,12 @@ export const cutOp = definePtOp({
       const st = this.states.cut;
       u64Split(iova, st.iova, 'iova');
       checkGather(gather);
-      runResize(this, st, 'cut_mapping', () => this.walks.cut(this, st, st.iova.hi, st.iova.lo, gather));
+      runTableOp(
+        this,
+        'cut_mapping',
+        () => this.walks.cut(this, st, st.iova.hi, st.iova.lo, gather),
+        () => stageFree(st),
+      );
     },
   },
 });

@@ -29,9 +29,10 @@ import {
 import { checkGather, opError } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { flushWritesItem, gatherBeforeChange, gatherRangePages, makeRange } from '../helpers.js';
-import { definePtOp } from '../op.js';
+import { definePtOp, runTableOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
 import { levelStates } from './states.js';
+import { firstItem, lastItem, topItemsLg2, topTableVa } from './table-window.js';
 
 export class ReclaimState {
   readonly t: PtIommu;
@@ -70,9 +71,8 @@ function buildReclaim(fmt: AnyPtFormat, _e: PtEntryOps): ReclaimWalk {
     const common = t.common;
     const isz = common.itemLg2sz[level]!;
     const items = 1 << itemsLg2;
-    const tlast = tva + (1n << BigInt(isz + itemsLg2)) - 1n;
-    const lo = st.first <= tva ? 0 : Number((st.first - tva) >> BigInt(isz));
-    const hi = st.last >= tlast ? items - 1 : Number((st.last - tva) >> BigInt(isz));
+    const lo = firstItem(st.first, tva, isz);
+    const hi = lastItem(st.last, tva, isz, itemsLg2);
     const pts = st.levels[level]!.init(st.range, level, table);
     for (let i = lo; i <= hi; i++) {
       pts.index = i;
@@ -107,11 +107,8 @@ function buildReclaim(fmt: AnyPtFormat, _e: PtEntryOps): ReclaimWalk {
     if (ret) return ret;
     st.first = u64ToBigInt(iovaHi, iovaLo);
     st.last = u64ToBigInt(st.range.lastHi, st.range.lastLo);
-    const top = common.topLevel;
-    const spanLg2 = common.topSpanLg2;
-    const tva = spanLg2 >= 64 ? 0n : st.first & ~((1n << BigInt(spanLg2)) - 1n);
     // The top itself is never freed.
-    const r = reclaimTable(st, top, common.topTable, tva, spanLg2 - common.itemLg2sz[top]!, gather);
+    const r = reclaimTable(st, common.topLevel, common.topTable, topTableVa(common, st.first), topItemsLg2(common), gather);
     return Math.min(r, 0);
   };
 }
@@ -132,14 +129,7 @@ export const reclaimOp = definePtOp({
       u64Split(len, st.len, 'len');
       checkGather(gather);
       if ((st.len.hi | st.len.lo) === 0) throw opError(this.common, -Errno.EINVAL, 'reclaim: len is 0');
-      this.opBegin();
-      let ret: number;
-      try {
-        ret = this.walks.reclaim(this, st, st.iova.hi, st.iova.lo, st.len.hi, st.len.lo, gather);
-      } finally {
-        this.opEnd();
-      }
-      if (ret) throw opError(this.common, ret, 'reclaim');
+      runTableOp(this, 'reclaim', () => this.walks.reclaim(this, st, st.iova.hi, st.iova.lo, st.len.hi, st.len.lo, gather));
       return st.freed;
     },
   },

@@ -32,7 +32,6 @@ import {
   type AnyPtFormat,
   type PtCommon,
 } from '@genpt/pt-core';
-import { opError } from '../args.js';
 import { ptWarned } from '@genpt/pt-core/internal';
 import type { IommuIotlbGather } from '../gather.js';
 import {
@@ -447,23 +446,6 @@ export function resizeApply(st: ResizeState, fmt: AnyPtFormat, gather: IommuIotl
   st.built.length = 0;
   stageFree(st);
   return 0;
-}
-
-/**
- * The public face of a resize op: the op gate, the walk, and a PtError for
- * its errno. The gather is checked first; `walk` returns 0 or an errno.
- */
-export function runResize(t: PtIommu, st: ResizeState, what: string, walk: () => number): void {
-  t.opBegin();
-  let ret: number;
-  try {
-    ret = walk();
-  } finally {
-    // A callback that threw (a test's store hook) must not leave the staging table behind.
-    stageFree(st);
-    t.opEnd();
-  }
-  if (ret) throw opError(t.common, ret, what);
 }
 
 /** iova and len of split/collapse: aligned to the smallest page, len not 0 (EINVAL, as map). */

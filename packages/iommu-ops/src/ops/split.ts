@@ -22,9 +22,9 @@ import {
 import { checkGather } from '../args.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { makeRange } from '../helpers.js';
-import { definePtOp } from '../op.js';
+import { definePtOp, runTableOp } from '../op.js';
 import type { PtIommu } from '../pt-iommu.js';
-import { checkResizeRange, EFAULT, ENOENT, planLeaf, ResizeState, resizeApply, resizeBegin, resizeUndo, runResize } from './resize.js';
+import { checkResizeRange, EFAULT, ENOENT, planLeaf, ResizeState, resizeApply, resizeBegin, resizeUndo, stageFree } from './resize.js';
 
 export type SplitWalk = (
   t: PtIommu,
@@ -100,8 +100,11 @@ export const splitOp = definePtOp({
       const d = this.domain;
       argInt(maxPgszLg2, ffs64(d.pgsizeBitmapHi, d.pgsizeBitmapLo), 63, 'split_range', 'maxPgszLg2');
       checkGather(gather);
-      runResize(this, st, 'split_range', () =>
-        this.walks.split(this, st, st.iova.hi, st.iova.lo, st.len.hi, st.len.lo, maxPgszLg2, gather),
+      runTableOp(
+        this,
+        'split_range',
+        () => this.walks.split(this, st, st.iova.hi, st.iova.lo, st.len.hi, st.len.lo, maxPgszLg2, gather),
+        () => stageFree(st),
       );
     },
   },

@@ -6,12 +6,13 @@
  * minimum the mapped leaves need (the top plus every table on a leaf's path).
  */
 import { IntervalMap, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
-import { dumpTable, type PtIommu } from '@genpt/iommu-ops';
+import type { PtIommu } from '@genpt/iommu-ops';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IotlbHarness } from '../iotlb/harness.js';
 import { GENERIC_MODEL } from '../iotlb/models.js';
 import { cfgName, type KunitFormat } from '../kunit/fixture.js';
+import { leafPathTables, tablePages } from '../resize/leaves.js';
 
 export interface ReclaimSuiteOptions {
   numRuns?: number;
@@ -22,17 +23,7 @@ const P = (lg2: number) => 1n << BigInt(lg2);
 
 /** Pages of the top and of every table on the path of some leaf: what the mapping needs. */
 export function minimalTablePages(t: PtIommu): number {
-  const dump = dumpTable(t);
-  const parent = new Map<number, number>();
-  for (const tb of dump.tables) for (const e of tb.entries) if (e.kind === 'T' && e.tablePa !== undefined) parent.set(e.tablePa, tb.pa);
-  const needed = new Set<number>([t.common.topTable]);
-  for (const tb of dump.tables) {
-    if (!tb.entries.some((e) => e.kind === 'L')) continue;
-    for (let p: number | undefined = tb.pa; p !== undefined; p = parent.get(p)) needed.add(p);
-  }
-  let pages = 0;
-  for (const pa of needed) pages += 2 ** t.common.mem.blockLg2(pa) / 4096;
-  return pages;
+  return tablePages(t, leafPathTables(t));
 }
 
 function baseOf(t: PtIommu): bigint {

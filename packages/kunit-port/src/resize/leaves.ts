@@ -48,3 +48,23 @@ export function bestLeaves(bitmap: bigint, va: bigint, last: bigint, oa: bigint)
   }
   return out;
 }
+
+/** PAs of the top and of every table on the path of some leaf: the tables the mapping needs. */
+export function leafPathTables(t: PtIommu): Set<number> {
+  const dump = dumpTable(t);
+  const parent = new Map<number, number>();
+  for (const tb of dump.tables) for (const e of tb.entries) if (e.kind === 'T' && e.tablePa !== undefined) parent.set(e.tablePa, tb.pa);
+  const needed = new Set<number>([t.common.topTable]);
+  for (const tb of dump.tables) {
+    if (!tb.entries.some((e) => e.kind === 'L')) continue;
+    for (let p: number | undefined = tb.pa; p !== undefined; p = parent.get(p)) needed.add(p);
+  }
+  return needed;
+}
+
+/** Table pages of a set of table PAs. */
+export function tablePages(t: PtIommu, pas: Iterable<number>): number {
+  let pages = 0;
+  for (const pa of pas) pages += 2 ** t.common.mem.blockLg2(pa) / 4096;
+  return pages;
+}

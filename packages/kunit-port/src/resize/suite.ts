@@ -23,7 +23,7 @@ import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { countValids } from '../kunit/count.js';
 import { outcome, snapshot } from '../suites/outcome.js';
 import { HitlessViolation, HitlessWatch, probesFor } from './hitless.js';
-import { bestLeaves, leafAt, tableLeaves } from './leaves.js';
+import { bestLeaves, leafAt, leafPathTables, tableLeaves, tablePages } from './leaves.js';
 import { RefWalker } from './ref-walker.js';
 
 export interface ResizeSuiteOptions {
@@ -285,7 +285,6 @@ function testMutationCaught(kf: KunitFormat, n: number): void {
   }
   // The same collapse, unbroken, passes the walker.
   const h2 = new IotlbHarness(kf, n, GENERIC_MODEL);
-  d.pgsizeBitmap = h2.priv.smallestPgsz;
   const d2 = h2.t.domain;
   d2.pgsizeBitmap = h2.priv.smallestPgsz;
   h2.map(at, OA_BASE, span);
@@ -482,40 +481,18 @@ class ResizeRun {
       .map((l) => `${hex(l.va)}:${l.lg2}`);
     expect(got, 'leaves after collapsing everything').toEqual(want);
     // Tables: every table holding anything is on the path of some leaf; the rest are empty ones unmap left.
-    let pages = 0;
-    const needed = new Set<number>();
-    const { tables } = dumpOf(h.t);
-    for (const tb of tables) {
-      pages += tb.bytes / 4096;
-      if (tb.entries.some((e) => e.kind === 'L')) for (const pa of tb.path) needed.add(pa);
-    }
+    const needed = leafPathTables(h.t);
+    const tables = dumpTable(h.t).tables;
     for (const tb of tables) {
       if (tb.entries.length !== 0) expect(needed.has(tb.pa), `table ${tb.pa.toString(16)} holds only pointers to empty tables`).toBe(true);
     }
-    expect(h.priv.mem.pagesInUse, 'pages in use are the pages the tree reaches').toBe(pages);
+    expect(h.priv.mem.pagesInUse, 'pages in use are the pages the tree reaches').toBe(
+      tablePages(
+        h.t,
+        tables.map((tb) => tb.pa),
+      ),
+    );
   }
-}
-
-/** The dump with each table's path of PAs (its ancestors and itself) and its bytes. */
-function dumpOf(t: PtIommu): { tables: Array<{ pa: number; path: number[]; bytes: number; entries: Array<{ kind: string }> }> } {
-  const mem = t.common.mem;
-  const d = dumpTableOf(t);
-  return {
-    tables: d.tables.map((tb) => ({ pa: tb.pa, path: tb.pathPas, bytes: 2 ** mem.blockLg2(tb.pa), entries: tb.entries })),
-  };
-}
-
-function dumpTableOf(t: PtIommu): { tables: Array<{ pa: number; pathPas: number[]; entries: Array<{ kind: string }> }> } {
-  const dump = dumpTable(t);
-  const parent = new Map<number, number>();
-  for (const tb of dump.tables) for (const e of tb.entries) if (e.kind === 'T' && e.tablePa !== undefined) parent.set(e.tablePa, tb.pa);
-  return {
-    tables: dump.tables.map((tb) => {
-      const pathPas = [tb.pa];
-      for (let p = parent.get(tb.pa); p !== undefined; p = parent.get(p)) pathPas.push(p);
-      return { pa: tb.pa, pathPas, entries: tb.entries };
-    }),
-  };
 }
 
 /** The resize conformance suite for `kf`. */
