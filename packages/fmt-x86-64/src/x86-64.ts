@@ -201,6 +201,75 @@ export class X86_64Format extends PtFormatDefaults<X86_64Cfg, X86_64HwInfo> {
     return i - start;
   }
 
+  override clearLeafRunOa(pts: PtState, endIndex: number, oa: U64Pair): number {
+    this.entryOa(pts, oa);
+    const words = pts.words;
+    const base = pts.base;
+    const start = pts.index;
+    const level = pts.level;
+    const first = base + (start << 1);
+    const stop = base + (endIndex << 1);
+    let w = first + 2;
+    if (level <= 2) {
+      // The OA bits entryOa reads.
+      const enc = this.encrypted(pts);
+      const mHi = enc ? X86_64_FMT_OA_HI & ~this.smeHi : X86_64_FMT_OA_HI;
+      const mLo = enc ? X86_64_FMT_OA_LO & ~this.smeLo : X86_64_FMT_OA_LO;
+      const leaf = level === 0 ? X86_64_FMT_P : X86_64_FMT_P | X86_64_FMT_PS;
+      // Leaf item sizes are at most 1 GiB: an int32 step.
+      const step = 1 << pts.range.common.itemLg2sz[level]!;
+      let prevLo = words[first]!;
+      let prevHi = words[first + 1]!;
+      while (w < stop) {
+        // A map writes a run of leaves with the same attributes: while each
+        // item is the one before plus step, bit for bit, it continues the
+        // OA. Only as far as the low word cannot carry, so the high word is
+        // unchanged and the shortcut is exact.
+        const room = Math.floor((4294967296 - ((prevLo & mLo) >>> 0)) / step) - 1;
+        const fastStop = Math.min(stop, w + 2 * room);
+        let eLo = (prevLo + step) | 0;
+        const s2 = 2 * step;
+        const s3 = 3 * step;
+        const s4 = 4 * step;
+        while (
+          w + 6 < fastStop &&
+          ((words[w]! ^ eLo) |
+            (words[w + 2]! ^ ((eLo + step) | 0)) |
+            (words[w + 4]! ^ ((eLo + s2) | 0)) |
+            (words[w + 6]! ^ ((eLo + s3) | 0)) |
+            (words[w + 1]! ^ prevHi) |
+            (words[w + 3]! ^ prevHi) |
+            (words[w + 5]! ^ prevHi) |
+            (words[w + 7]! ^ prevHi)) ===
+            0
+        ) {
+          w += 8;
+          eLo = (eLo + s4) | 0;
+        }
+        while (w < fastStop && words[w] === eLo && words[w + 1] === prevHi) {
+          w += 2;
+          eLo = (eLo + step) | 0;
+        }
+        if (w >= stop) break;
+        // Otherwise compare the OA bits alone, as entryOa reads them.
+        const pLo = words[w - 2]! & mLo;
+        const nLo = (pLo + step) | 0;
+        const nHi = ((words[w - 1]! & mHi) + +(nLo >>> 0 < pLo >>> 0)) | 0;
+        const lo = words[w]!;
+        const hi = words[w + 1]!;
+        if (((lo & leaf) ^ leaf) | ((lo & mLo) ^ nLo) | ((hi & mHi) ^ nHi)) break;
+        prevLo = lo;
+        prevHi = hi;
+        w += 2;
+      }
+    }
+    ptClearItems(pts.range.common, first, (w - first) >>> 1);
+    const i = (w - base) >>> 1;
+    pts.index = i;
+    if (i < endIndex) pts.type = this.loadEntryRaw(pts);
+    return i - start;
+  }
+
   iommuSetProt(common: PtCommon, attrs: PtWriteAttrs, prot: number): number {
     let lo = X86_64_FMT_U | X86_64_FMT_A;
     let hi = 0;

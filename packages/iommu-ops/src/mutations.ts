@@ -15,6 +15,8 @@ export interface PtTestMutations {
   collapseFreesTableEarly: boolean;
   /** Cut and split leave the span of the leaf they rebuilt off the gather. */
   resizeGathersNothing: boolean;
+  /** An unmap into an OA batch sizes its runs in smallest pages, whatever the item size of the level (a 2 MiB leaf listed as 4 KiB). */
+  oaBatchPageSized: boolean;
 }
 
 type Name = keyof PtTestMutations;
@@ -26,6 +28,7 @@ export const ptTestMutations: Readonly<PtTestMutations> & { readonly any: boolea
   gatherOnePageShort: false,
   collapseFreesTableEarly: false,
   resizeGathersNothing: false,
+  oaBatchPageSized: false,
   any: false,
 };
 

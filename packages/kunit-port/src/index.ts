@@ -41,3 +41,4 @@ export { HitlessViolation, HitlessWatch, probesFor } from './resize/hitless.js';
 export { RefWalker, type RefTranslation } from './resize/ref-walker.js';
 export { bestLeaves, leafAt, leafPathTables, tableLeaves, tablePages, type Leaf } from './resize/leaves.js';
 export { describeReclaimSuite, minimalTablePages, type ReclaimSuiteOptions } from './reclaim/suite.js';
+export { describeOaBatchSuite, type OaBatchSuiteOptions } from './oa-batch/suite.js';

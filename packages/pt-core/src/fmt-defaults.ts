@@ -172,6 +172,33 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
       if (pts.type !== PT_ENTRY_OA) return cleared;
     }
   }
+
+  clearLeafRunOa(pts: PtState, endIndex: number, oa: U64Pair): number {
+    const isz = pts.range.common.itemLg2sz[pts.level]!;
+    const next = this.runNext;
+    this.entryOa(pts, oa);
+    next.set(oa.hi, oa.lo);
+    const start = pts.index;
+    for (;;) {
+      const n = this.entryNumContigLg2(pts);
+      this.clearEntries(pts, n);
+      pts.index += 1 << n;
+      // where this leaf's OA range ends: the next leaf must start there
+      const sum = u64AddLoSum(next.lo, u64ShlLo(0, 1, n + isz));
+      next.set(u64AddHiOfSum(sum, next.hi, u64ShlHi(0, 1, n + isz)), sum | 0);
+      if (pts.index >= endIndex) break;
+      pts.type = this.loadEntryRaw(pts);
+      if (pts.type !== PT_ENTRY_OA) break;
+      const got = this.runOa;
+      this.entryOa(pts, got);
+      if (got.hi !== next.hi || got.lo !== next.lo) break;
+    }
+    return pts.index - start;
+  }
+
+  /** clearLeafRunOa's scratch (one per format object: the walk allocates nothing). */
+  private readonly runNext = new U64Pair();
+  private readonly runOa = new U64Pair();
 }
 
 /**

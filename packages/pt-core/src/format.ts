@@ -162,6 +162,16 @@ export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
    * pts.type) when it is below endIndex.
    */
   clearLeafRun(pts: PtState, endIndex: number): number;
+  /**
+   * clearLeafRun that also reports OAs, for an unmap into an OA batch: with a
+   * leaf loaded at pts.index, put its OA in `oa`, then clear it and every
+   * leaf after it up to endIndex whose OA starts where the one before it
+   * ends (sizes may differ), stopping at the first item that is not such a
+   * leaf. Returns the items cleared (the run is that many items of the
+   * level's size, from `oa`); pts.index and pts.type as clearLeafRun leaves
+   * them.
+   */
+  clearLeafRunOa(pts: PtState, endIndex: number, oa: U64Pair): number;
 }
 
 /** A format with any config and hw_info type, for code that does not care. */

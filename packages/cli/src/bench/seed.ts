@@ -19,7 +19,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { bit, PT_FEAT_DYNAMIC_TOP, PT_FEAT_FLUSH_RANGE, TableMemory, type AnyPtFormat } from '@genpt/pt-core';
-import { dumpTable, IommuIotlbGather, PtIommu, PtSpinLock } from '@genpt/iommu-ops';
+import { dumpTable, IommuIotlbGather, OaBatch, PtIommu, PtSpinLock } from '@genpt/iommu-ops';
 import { amdv1, PT_FEAT_AMDV1_ENCRYPT_TABLES, PT_FEAT_AMDV1_FORCE_COHERENCE } from '@genpt/fmt-amdv1';
 import { PT_FEAT_X86_64_AMD_ENCRYPT_TABLES, x86_64 } from '@genpt/fmt-x86-64';
 import { OldAmdv1Pgtable } from './old-amdv1.js';
@@ -192,7 +192,12 @@ export interface SeedRow {
   oldT: Timing;
   /** The new side with the format's full page-size bitmap (Linux 7.0's map_range). */
   rangeT: Timing;
+  /** rangeT's table, unmapped into an OA batch (unmapRange's `oas` option; map timed the same way). */
+  oasT: Timing;
 }
+
+/** Runs an OA batch holds in the bench (one leaf per run at worst would stop every 64 leaves). */
+export const BENCH_OA_BATCH = 64;
 
 /** Measure one row: new and old with the row's page size, and new with the full bitmap. */
 export function measureRow(f: BenchFormat, shape: Shape, opts: TimingOptions): SeedRow {
@@ -225,9 +230,25 @@ export function measureRow(f: BenchFormat, shape: Shape, opts: TimingOptions): S
     (i) => full.tNew.unmapRange(ranges[i]!.iova, ranges[i]!.len, full.g),
     opts,
   );
+  // The same, unmapping into an OA batch: the bytes and the runs are checked once.
+  const batch = new OaBatch(BENCH_OA_BATCH);
+  const r0 = ranges[0]!;
+  full.tNew.mapRange(r0.iova, r0.pa, r0.len, RW);
+  const got = full.tNew.unmapRange(r0.iova, r0.len, full.g, { oas: batch });
+  if (Number(got) !== r0.len || batch.count !== 1 || Number(batch.oa(0)) !== r0.pa || Number(batch.len(0)) !== r0.len) {
+    throw new Error(`${f.key} ${pgcount}x2^${pgsizeLg2}: the OA batch did not list the range unmapped`);
+  }
+  const oasT = timeBatches(
+    (i) => full.tNew.mapRange(ranges[i]!.iova, ranges[i]!.pa, ranges[i]!.len, RW),
+    (i) => {
+      batch.clear();
+      full.tNew.unmapRange(ranges[i]!.iova, ranges[i]!.len, full.g, { oas: batch });
+    },
+    opts,
+  );
   full.tNew.deinit();
   full.tOld.deinit();
-  return { format: f.key, label: f.label, pgsizeLg2, pgcount, newT, oldT, rangeT };
+  return { format: f.key, label: f.label, pgsizeLg2, pgcount, newT, oldT, rangeT, oasT };
 }
 
 function median(xs: number[]): number {
@@ -244,5 +265,5 @@ export function medianRow(rows: SeedRow[]): SeedRow {
     unmapMin: median(rows.map((r) => pick(r).unmapMin)),
   });
   const r0 = rows[0]!;
-  return { ...r0, newT: med((r) => r.newT), oldT: med((r) => r.oldT), rangeT: med((r) => r.rangeT) };
+  return { ...r0, newT: med((r) => r.newT), oldT: med((r) => r.oldT), rangeT: med((r) => r.rangeT), oasT: med((r) => r.oasT) };
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KERNEL_REFERENCE, SEED_MIN_PERCENT } from '../bench/kernel-reference.js';
 import { measureScale, SCALE_SHAPES, type ScaleRow } from '../bench/scale.js';
-import { BENCH_FORMATS, measureRow, medianRow, SHAPES, type SeedRow, type TimingOptions } from '../bench/seed.js';
+import { BENCH_FORMATS, BENCH_OA_BATCH, measureRow, medianRow, SHAPES, type SeedRow, type TimingOptions } from '../bench/seed.js';
 import { benchSvg } from '../bench/svg.js';
 import { CliError } from '../cli-error.js';
 import { Progress } from '../progress.js';
@@ -43,6 +43,9 @@ interface JsonRow {
   mapRangeMinNs: number;
   kernelAvgNs: number;
   kernelMinNs: number;
+  /** unmap rows: unmapRange into an OA batch, the same table and ranges as mapRange*. */
+  oaBatchAvgNs?: number;
+  oaBatchMinNs?: number;
 }
 
 function pct(newMin: number, oldMin: number): number {
@@ -76,6 +79,7 @@ export function jsonRows(rows: readonly SeedRow[]): JsonRow[] {
         mapRangeMinNs: round(m[1]!),
         kernelAvgNs: op === 'map' ? k.mapAvg : k.unmapAvg,
         kernelMinNs: op === 'map' ? k.mapMin : k.unmapMin,
+        ...(op === 'unmap' ? { oaBatchAvgNs: round(r.oasT.unmapAvg), oaBatchMinNs: round(r.oasT.unmapMin) } : {}),
       });
     }
   }
@@ -112,6 +116,20 @@ function kernelTable(rows: readonly JsonRow[]): string {
   for (const r of rows) {
     lines.push(
       `${r.format.padEnd(7)} ${r.op.padEnd(6)} ${shapeText(r).padEnd(10)} ${`${r.mapRangeAvgNs.toFixed(0)},${r.mapRangeMinNs.toFixed(0)}`.padStart(16)}   ${`${r.kernelAvgNs},${r.kernelMinNs}`.padStart(17)}   ${(r.mapRangeAvgNs / r.kernelAvgNs).toFixed(2)}x`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function oaBatchTable(rows: readonly JsonRow[]): string {
+  const lines = [
+    `unmap_range into an OA batch (${BENCH_OA_BATCH} runs) against plain unmap_range, full page-size bitmap:`,
+    'format  pgsz       plain avg,min ns   OA batch avg,min ns   avg ratio',
+  ];
+  for (const r of rows) {
+    if (r.op !== 'unmap' || r.oaBatchAvgNs === undefined) continue;
+    lines.push(
+      `${r.format.padEnd(7)} ${shapeText(r).padEnd(10)} ${`${r.mapRangeAvgNs.toFixed(0)},${r.mapRangeMinNs.toFixed(0)}`.padStart(16)}   ${`${r.oaBatchAvgNs.toFixed(0)},${r.oaBatchMinNs!.toFixed(0)}`.padStart(19)}   ${(r.oaBatchAvgNs / r.mapRangeAvgNs).toFixed(2)}x`,
     );
   }
   return lines.join('\n') + '\n';
@@ -196,7 +214,7 @@ export function bench(argv: string[]): number {
     process.stdout.write(JSON.stringify([...json, ...scale.map((s) => ({ kind: 'scale', ...s }))], null, 2) + '\n');
     return 0;
   }
-  process.stdout.write(`genpt bench: ${machine}\n\n${seedTable(json)}\n${kernelTable(json)}`);
+  process.stdout.write(`genpt bench: ${machine}\n\n${seedTable(json)}\n${kernelTable(json)}\n${oaBatchTable(json)}`);
   if (scale.length) process.stdout.write(`\n${scaleTable(scale, json)}`);
   return 0;
 }

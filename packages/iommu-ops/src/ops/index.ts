@@ -16,12 +16,14 @@ import { reclaimOp } from './reclaim.js';
 import { setDirtyOp } from './set-dirty.js';
 import { splitOp } from './split.js';
 import { unmapOp } from './unmap.js';
+import { unmapOasOp } from './unmap-oas.js';
 import { validateOp } from './validate.js';
 
 export const PT_OPS = [
   collectOp,
   mapOp,
   unmapOp,
+  unmapOasOp,
   iovaToPhysOp,
   readAndClearDirtyOp,
   setDirtyOp,

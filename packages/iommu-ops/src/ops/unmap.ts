@@ -8,6 +8,7 @@
  */
 import {
   Errno,
+  PtError,
   PT_ENTRY_OA,
   PT_ENTRY_TABLE,
   PtRange,
@@ -37,6 +38,7 @@ import {
   u64Split,
 } from '@genpt/pt-core';
 import { checkGather, opError, pagesLen } from '../args.js';
+import { OaBatch } from '../oa-batch.js';
 import type { IommuIotlbGather } from '../gather.js';
 import { flushWritesRange, gatherRangePages, makeRange } from '../helpers.js';
 import { ptTestMutations } from '../mutations.js';
@@ -61,6 +63,10 @@ export class UnmapState {
   unmappedLo = 0;
   readonly iova = new U64Pair();
   readonly len = new U64Pair();
+  /** Where the OA-batch walk (unmap-oas.ts) puts what it unmaps (unused by the plain unmap). */
+  batch: OaBatch | null = null;
+  /** The OA-batch walk's scratch for one leaf's OA. */
+  readonly oa = new U64Pair();
 
   constructor(t: PtIommu) {
     this.t = t;
@@ -68,6 +74,17 @@ export class UnmapState {
     this.levels = levelStates(this.range);
     this.leaf = new PtState(this.range);
   }
+}
+
+/** unmapRange's options. */
+export interface UnmapOptions {
+  /**
+   * Also list the OAs unmapped, as merged (oa, len) runs in walk order.
+   * When the batch fills, the unmap stops at a leaf boundary (`oas.full`
+   * is set) and returns how far it got, like a partial unmap: drain,
+   * clear and unmap the rest.
+   */
+  oas?: OaBatch;
 }
 
 /**
@@ -202,7 +219,7 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
 }
 
 /** gather_range_pages() with the test-only mutations of ../mutations.ts applied. */
-function gatherMutated(
+export function gatherMutated(
   g: IommuIotlbGather,
   t: PtIommu,
   st: UnmapState,
@@ -229,7 +246,7 @@ function gatherMutated(
   gatherRangePages(g, t, iovaHi, iovaLo, hi, lo, st.freeList);
 }
 
-function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {
+function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather, walk: UnmapWalk): U64 {
   checkGather(gather);
   if (t.opState !== PT_OP_IDLE || t.common.checked) t.opBegin();
   else t.opState = PT_OP_BUSY;
@@ -237,7 +254,7 @@ function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {
   try {
     const a = st.iova;
     const c = st.len;
-    ret = t.walks.unmap(t, st, a.hi, a.lo, c.hi, c.lo, gather);
+    ret = walk(t, st, a.hi, a.lo, c.hi, c.lo, gather);
     // Tables the unmap left empty but did not cover whole go too (opts.reclaim).
     if (ret === 0 && t.reclaimOnUnmap && (st.unmappedHi | st.unmappedLo) !== 0) {
       ret = t.walks.reclaim(t, t.states.reclaim, a.hi, a.lo, st.unmappedHi, st.unmappedLo, gather);
@@ -249,6 +266,21 @@ function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather): U64 {
   // A bad table pointer: what was unmapped is gathered and named in the error.
   if (ret !== 0) throw opError(t.common, ret, 'unmap', unmapped);
   return unmapped;
+}
+
+/** unmapRange with options: the OA-batch walk has its own state (the plain unmap's stays untouched). */
+function unmapWithOptions(t: PtIommu, iova: U64, len: U64, gather: IommuIotlbGather, opts: UnmapOptions): U64 {
+  if (typeof opts !== 'object' || opts === null) throw new PtError('EINVAL', 'unmap: opts must be an object');
+  const batch = opts.oas;
+  if (batch === undefined) return t.unmapRange(iova, len, gather);
+  if (!(batch instanceof OaBatch)) throw new PtError('EINVAL', 'unmap: opts.oas must be an OaBatch');
+  const st = t.states.unmapOas;
+  u64Split(iova, st.iova, 'iova');
+  u64Split(len, st.len, 'len');
+  // Kept until the next batch unmap replaces it: only that walk reads it.
+  st.batch = batch;
+  batch.full = false;
+  return runUnmap(t, st, gather, t.walks.unmapOas);
 }
 
 export const unmapOp = definePtOp({
@@ -265,11 +297,12 @@ export const unmapOp = definePtOp({
      * leads outside the table memory (a corrupted table) is EFAULT, with the
      * bytes unmapped before it in the error's `mapped` (and in the gather).
      */
-    unmapRange(iova: U64, len: U64, gather: IommuIotlbGather): U64 {
+    unmapRange(iova: U64, len: U64, gather: IommuIotlbGather, opts?: UnmapOptions): U64 {
+      if (opts !== undefined) return unmapWithOptions(this, iova, len, gather, opts);
       const st = this.states.unmap;
       u64Split(iova, st.iova, 'iova');
       u64Split(len, st.len, 'len');
-      return runUnmap(this, st, gather);
+      return runUnmap(this, st, gather, this.walks.unmap);
     },
 
     /** The seed's unmap_pages(): unmapRange with len = pgsize * pgcount. */
@@ -277,7 +310,7 @@ export const unmapOp = definePtOp({
       const st = this.states.unmap;
       u64Split(iova, st.iova, 'iova');
       pagesLen(pgsize, pgcount, st.len);
-      return runUnmap(this, st, gather);
+      return runUnmap(this, st, gather, this.walks.unmap);
     },
   },
 });

@@ -10,7 +10,15 @@
  * ops the cache holds every translation of the table, as hardware that
  * walked all of it would.
  */
-import { IommuDirtyBitmap, IommuIotlbGather, iommuIotlbSync, putPagesList, type PtIommu, type PtIommuOptions } from '@genpt/iommu-ops';
+import {
+  IommuDirtyBitmap,
+  IommuIotlbGather,
+  iommuIotlbSync,
+  type OaBatch,
+  putPagesList,
+  type PtIommu,
+  type PtIommuOptions,
+} from '@genpt/iommu-ops';
 import { KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { typedOutcome } from '../suites/outcome.js';
 import { describeStale, EmulatedIotlb } from './iotlb.js';
@@ -71,6 +79,15 @@ export class IotlbHarness {
     const r = BigInt(this.t.unmapRange(iova, len, g));
     iommuIotlbSync(this.t.domain, g);
     this.afterOp(`unmap ${hex(iova)} +${hex(len)}`);
+    return r;
+  }
+
+  /** unmap_range into an OA batch (it is not cleared first), then the flush; returns the bytes unmapped. */
+  unmapOas(iova: bigint, len: bigint, oas: OaBatch): bigint {
+    const g = new IommuIotlbGather();
+    const r = BigInt(this.t.unmapRange(iova, len, g, { oas }));
+    iommuIotlbSync(this.t.domain, g);
+    this.afterOp(`unmap ${hex(iova)} +${hex(len)} into an OA batch`);
     return r;
   }
 

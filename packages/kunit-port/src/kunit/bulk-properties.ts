@@ -1,5 +1,6 @@
 /**
- * genpt's bulk format ops (findNonEmpty, installLeafRun, clearLeafRun) are
+ * genpt's bulk format ops (findNonEmpty, installLeafRun, clearLeafRun,
+ * clearLeafRunOa) are
  * hand-written loops over a format's bits; the contract is that they do
  * exactly what PtFormatDefaults builds from the kernel's per-item functions.
  * These properties run an override and the default on two copies of the same
@@ -24,7 +25,12 @@ import { describe, expect, it } from 'vitest';
 const defaults = PtFormatDefaults.prototype as unknown as PtFormat;
 
 /** One item-run of the random table: empty items, a leaf of 2^contig items, or a table pointer. */
-type Piece = { kind: 'empty'; n: number } | { kind: 'leaf'; contig: number; oa: number; prot: number } | { kind: 'table'; page: number };
+type Piece =
+  | { kind: 'empty'; n: number }
+  | { kind: 'leaf'; contig: number; oa: number; prot: number }
+  /** A leaf whose OA starts where the previous leaf's ends (what a map writes). */
+  | { kind: 'next'; contig: number; prot: number }
+  | { kind: 'table'; page: number };
 
 const pair = new U64Pair();
 
@@ -48,8 +54,16 @@ function arbPieces(contigs: number[], canTable: boolean): fc.Arbitrary<Piece[]> 
     oa: fc.integer({ min: 0, max: 2 ** 20 - 1 }),
     prot: fc.integer({ min: 0, max: 63 }),
   });
+  const next = fc.record({ kind: fc.constant('next' as const), contig: fc.constantFrom(...contigs), prot: fc.constantFrom(3, 3, 3, 1) });
   const table = fc.record({ kind: fc.constant('table' as const), page: fc.integer({ min: 1, max: 2 ** 20 }) });
-  const kinds = canTable ? fc.oneof(empty, leaf, table) : fc.oneof(empty, leaf);
+  const kinds = canTable
+    ? fc.oneof(
+        { arbitrary: empty, weight: 1 },
+        { arbitrary: leaf, weight: 1 },
+        { arbitrary: next, weight: 3 },
+        { arbitrary: table, weight: 1 },
+      )
+    : fc.oneof({ arbitrary: empty, weight: 1 }, { arbitrary: leaf, weight: 1 }, { arbitrary: next, weight: 3 });
   return fc.array(kinds, { minLength: 1, maxLength: 24 });
 }
 
@@ -60,6 +74,7 @@ function twoTables(common: PtCommon, level: number, pieces: Piece[], items: numb
   const a = new PtState(range).init(range, level, common.mem.alloc(12));
   const isz = common.itemLg2sz[level]!;
   let index = 0;
+  let nextOa = 0;
   for (const p of pieces) {
     if (p.kind === 'empty') {
       index += p.n;
@@ -77,9 +92,12 @@ function twoTables(common: PtCommon, level: number, pieces: Piece[], items: numb
     if (index + span > items) break;
     const attrs = new PtWriteAttrs();
     if (fmt.iommuSetProt(common, attrs, p.prot) !== 0) continue;
+    const size = 2 ** (isz + p.contig);
+    // A following leaf needs an OA aligned to its size; else start a fresh one.
+    const oa = p.kind === 'next' && nextOa % size === 0 ? nextOa : (p.kind === 'leaf' ? p.oa : index + 1) * size;
     a.index = index;
-    const oa = p.oa * 2 ** (isz + p.contig);
     fmt.installLeafEntry(a, numberHi(oa), numberLo(oa), isz + p.contig, attrs);
+    nextOa = oa + size;
     index += span;
   }
   const b = new PtState(range).init(range, level, common.mem.alloc(12));
@@ -181,6 +199,32 @@ export function describeBulkOpProperties(common: PtCommon, level: number, numRun
           const sa = snapshot(a) as { type: unknown; entry: unknown };
           const sb = snapshot(b) as { type: unknown; entry: unknown };
           // the loaded item is only part of the contract when the run stopped before endIndex
+          if (a.index >= end) sa.type = sb.type = sa.entry = sb.entry = 0;
+          expect(sa).toEqual(sb);
+          free(common, a, b);
+        }),
+        { numRuns },
+      );
+    });
+
+    it('clearLeafRunOa', () => {
+      const oaA = new U64Pair();
+      const oaB = new U64Pair();
+      fc.assert(
+        fc.property(arbTable, arbIdx, arbIdx, (pieces, i, j) => {
+          const [a, b] = twoTables(common, level, pieces, items);
+          let start = Math.min(i, j);
+          a.index = start;
+          if (fmt.loadEntryRaw(a) !== PT_ENTRY_OA) return free(common, a, b);
+          start = start & ~(2 ** fmt.entryNumContigLg2(a) - 1);
+          const end = Math.max(start + 1, Math.max(i, j));
+          a.index = b.index = start;
+          a.type = fmt.loadEntryRaw(a);
+          b.type = fmt.loadEntryRaw(b);
+          expect(fmt.clearLeafRunOa(a, end, oaA)).toBe(defaults.clearLeafRunOa.call(fmt, b, end, oaB));
+          expect([oaA.hi, oaA.lo]).toEqual([oaB.hi, oaB.lo]);
+          const sa = snapshot(a) as { type: unknown; entry: unknown };
+          const sb = snapshot(b) as { type: unknown; entry: unknown };
           if (a.index >= end) sa.type = sb.type = sa.entry = sb.entry = 0;
           expect(sa).toEqual(sb);
           free(common, a, b);
