@@ -8,6 +8,7 @@ export * from './gather.js';
 export * from './domain.js';
 export * from './dirty.js';
 export * from './oa-batch.js';
+export * from './preserve-descriptor.js';
 export type { UnmapOptions } from './ops/unmap.js';
 export { iommuIotlbSync, makeRange, makeRangeNoCheck, putPagesList } from './helpers.js';
 export * from './pt-iommu.js';

@@ -35,6 +35,8 @@ import { iommuPtImpl } from './impl.js';
 import { PT_OP_BUSY, PT_OP_DEAD, PT_OP_IDLE } from './op-state.js';
 import { newStates, type PtOpMethods, type PtOpStates, type PtOpWalks } from './ops/index.js';
 import { ptOpsSlots } from './slots.js';
+import { checkPreserveDescriptor, type PtPreserveDescriptor } from './preserve-descriptor.js';
+import { restoreTable } from './restore.js';
 
 export interface PtIommuOptions {
   /** Where tables are allocated (shared with hardware models). A new one by default. */
@@ -116,6 +118,8 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   readonly featOaTableXchg: boolean;
   /** Unmap also reclaims the tables it empties ({@link PtIommuOptions.reclaim}). */
   readonly reclaimOnUnmap: boolean;
+  /** The config the table was made with (a copy; what preserve records). */
+  cfg: Readonly<Record<string, number>> = {};
   /** @internal Every op's walk, bound to this table's format (impl.ts). */
   readonly walks: PtOpWalks;
   /** @internal Every op's own walk state for this table (op.ts). */
@@ -162,6 +166,36 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     return t;
   }
 
+  /**
+   * Adopt a preserved table (KHO restore; an emulator's resume): the pages
+   * `descriptor` (from {@link preserve}) lists, in `memory` as they are —
+   * allocated blocks (the same memory, the old table abandoned, not
+   * deinitialised) or reserved pages of a loaded image
+   * (TableMemory.fromImage) — without copying. Everything is checked first
+   * (see restore.ts): anything wrong is EINVAL naming the problem, with
+   * nothing adopted. Then every translation is what it was and every op
+   * continues. `opts` as for init (opts.mem, if given, must be `memory`).
+   */
+  static restore<F extends AnyPtFormat>(
+    fmt: F,
+    descriptor: PtPreserveDescriptor,
+    memory: TableMemory,
+    opts: PtIommuOptions = {},
+  ): PtIommu<F> {
+    if (!(memory instanceof TableMemory)) throw new PtError('EINVAL', 'restore: memory must be a TableMemory');
+    const d = checkPreserveDescriptor(fmt, descriptor);
+    checkInitArgs(fmt, d.config, opts);
+    if (opts.mem !== undefined && opts.mem !== memory) throw new PtError('EINVAL', `${fmt.name} restore: opts.mem is not memory`);
+    const t = new PtIommu(fmt, { ...opts, mem: memory });
+    const cfg = d.config as unknown as FormatCfg<F>;
+    const ret = t.initTable(cfg, false);
+    if (ret) throw new PtError('EINVAL', `${fmt.name} restore: descriptor.config: ${t.initReason || 'refused'}`);
+    const problem = restoreTable(t as PtIommu, d);
+    if (problem !== '') throw new PtError('EINVAL', `${fmt.name} restore: ${problem}`);
+    t.opState = PT_OP_IDLE;
+    return t;
+  }
+
   /** Why init refused the config, for its error. */
   private initReason = '';
 
@@ -170,9 +204,11 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     return errno;
   }
 
-  private initTable(cfg: FormatCfg<F>): number {
+  /** Init from cfg; with allocTop false (restore) everything but the top table. */
+  private initTable(cfg: FormatCfg<F>, allocTop = true): number {
     const fmt = this.fmt;
     const common = this.common;
+    this.cfg = Object.freeze(jsonNumbers(cfg));
     for (const k of ['hwMaxVaszLg2', 'hwMaxOaszLg2'] as const) {
       const v = cfg[k];
       if (!Number.isInteger(v) || v < 0 || v > 64) return this.refuse(-Errno.EINVAL, `cfg.${k} ${String(v)} is not a width 0..64`);
@@ -212,6 +248,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     }
 
     this.initDomain();
+    if (!allocTop) return 0;
 
     const top = tableAllocTop(this as PtIommu, common.topLevel, ALLOC_NORMAL);
     if (top < 0) return top;
@@ -383,6 +420,13 @@ for (const op of ptOpsSlots[0]!.PT_OPS) {
   for (const [name, fn] of Object.entries(op.methods)) {
     Object.defineProperty(PtIommu.prototype, name, { value: fn, writable: true, configurable: true });
   }
+}
+
+/** The config's own number fields, copied (what a descriptor can carry as JSON). */
+function jsonNumbers(cfg: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cfg)) if (typeof v === 'number') out[k] = v;
+  return out;
 }
 
 /** init()'s own arguments, before anything is made (EINVAL naming the argument). */

@@ -42,3 +42,4 @@ export { RefWalker, type RefTranslation } from './resize/ref-walker.js';
 export { bestLeaves, leafAt, leafPathTables, tableLeaves, tablePages, type Leaf } from './resize/leaves.js';
 export { describeReclaimSuite, minimalTablePages, type ReclaimSuiteOptions } from './reclaim/suite.js';
 export { describeOaBatchSuite, type OaBatchSuiteOptions } from './oa-batch/suite.js';
+export { describePreserveSuite, type PreserveSuiteOptions } from './preserve/suite.js';

@@ -49,6 +49,13 @@ export class TableMemory {
    * intermediate state. Unset outside such tests.
    */
   storeHook: ((pa: number, what: 'store' | 'free') => void) | undefined = undefined;
+  /**
+   * Pages of a loaded image ({@link TableMemory.fromImage}) that no table
+   * owns yet: never handed out by alloc, adopted one block at a time by
+   * {@link claim} (PtIommu.restore), returned by {@link releaseReserved}.
+   * Undefined for memory that never held an image.
+   */
+  private reserved: Uint8Array | undefined = undefined;
   /** Free blocks by lg2 size (PAs). */
   private readonly freeLists: number[][] = [];
   /** Byte offset of the never-used part of the arena. */
@@ -68,6 +75,91 @@ export class TableMemory {
     this.entries64 = new Float64Array(this.words.buffer);
     this.pageMeta = new Uint8Array(this.maxBytes / 4096);
     for (let i = 0; i <= 32; i++) this.freeLists.push([]);
+  }
+
+  /**
+   * Memory holding a raw image of table memory (`genpt dump --image`, a
+   * kexec'd kernel's preserved pages): its bytes at basePa onwards. Every
+   * whole page of the image is reserved: alloc never hands it out, a restore
+   * claims the tables it adopts, {@link releaseReserved} frees the rest.
+   * maxBytes defaults to the image (page rounded) plus the usual 256 MiB.
+   */
+  static fromImage(bytes: Uint8Array, opts: TableMemoryOptions = {}): TableMemory {
+    if (!(bytes instanceof Uint8Array)) throw new PtError('EINVAL', 'TableMemory.fromImage: bytes must be a Uint8Array');
+    argObject(opts, 'TableMemory.fromImage', 'opts');
+    const pages = Math.ceil(bytes.length / 4096);
+    const maxBytes = opts.maxBytes ?? Math.min(pages * 4096 + 2 ** 28, 2 ** 32 - 4096);
+    if (maxBytes < bytes.length) {
+      throw new PtError('EINVAL', `TableMemory.fromImage: opts.maxBytes ${maxBytes} is smaller than the ${bytes.length} byte image`);
+    }
+    const mem = new TableMemory({ ...opts, maxBytes });
+    new Uint8Array(mem.words.buffer).set(bytes);
+    // A partial last page is kept out of use but can never be claimed: a
+    // table in it would be truncated.
+    mem.bump = pages * 4096;
+    const reserved = new Uint8Array(mem.pageMeta.length);
+    reserved.fill(1, 0, Math.floor(bytes.length / 4096));
+    mem.reserved = reserved;
+    return mem;
+  }
+
+  /** True if the naturally aligned block of 2^lg2sz bytes at pa is wholly reserved image pages (claimable). */
+  claimable(pa: number, lg2sz: number): boolean {
+    const r = this.reserved;
+    if (r === undefined || !Number.isInteger(lg2sz) || lg2sz < TABLE_PAGE_LG2 || lg2sz > 31) return false;
+    const bytes = 2 ** lg2sz;
+    if (!this.contains(pa) || pa % bytes !== 0 || !this.contains(pa + bytes - 1)) return false;
+    const first = (pa - this.basePa) / 4096;
+    for (let p = first; p < first + bytes / 4096; p++) if (r[p] !== 1) return false;
+    return true;
+  }
+
+  /** Adopt a {@link claimable} block as an allocated table block, contents kept. EINVAL if it is not claimable. */
+  claim(pa: number, lg2sz: number): void {
+    if (!this.claimable(pa, lg2sz)) {
+      throw new PtError('EINVAL', `TableMemory.claim: ${paText(pa)} (2^${lg2sz} bytes) is not a reserved image block`);
+    }
+    const first = (pa - this.basePa) / 4096;
+    this.reserved!.fill(0, first, first + 2 ** lg2sz / 4096);
+    this.pageMeta[first] = lg2sz - 11;
+    this.pagesInUse += 2 ** lg2sz / 4096;
+  }
+
+  /** Undo {@link claim} (a restore that failed after claiming): the block is reserved again. */
+  unclaim(pa: number): void {
+    const lg2 = this.blockLg2(pa);
+    if (lg2 < 0 || this.reserved === undefined) throw new PtError('EINVAL', `TableMemory.unclaim: ${paText(pa)} is not a claimed block`);
+    const first = (pa - this.basePa) / 4096;
+    this.pageMeta[first] = 0;
+    this.reserved.fill(1, first, first + 2 ** lg2 / 4096);
+    this.pagesInUse -= 2 ** lg2 / 4096;
+  }
+
+  /** Image pages still reserved (claimed by no restore). */
+  get reservedPages(): number {
+    const r = this.reserved;
+    if (r === undefined) return 0;
+    let n = 0;
+    for (let p = 0; p < r.length; p++) n += r[p]!;
+    return n;
+  }
+
+  /** Return every still reserved image page to the allocator (zeroed when allocated), once all restores are done. */
+  releaseReserved(): void {
+    const r = this.reserved;
+    if (r === undefined) return;
+    this.reserved = undefined;
+    let p = 0;
+    while (p < r.length) {
+      if (r[p] !== 1) {
+        p++;
+        continue;
+      }
+      let q = p;
+      while (q < r.length && r[q] === 1) q++;
+      this.release(this.basePa + p * 4096, this.basePa + q * 4096);
+      p = q;
+    }
   }
 
   /** One past the last physical address of the arena. */

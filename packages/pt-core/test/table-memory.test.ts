@@ -117,4 +117,51 @@ describe('TableMemory', () => {
     expect(mem.read32(first)).toBe(42);
     expect(mem.touchedBytes).toBeLessThanOrEqual(2 ** 20);
   });
+
+  it('fromImage: image pages are reserved (never allocated) until claimed; claim, unclaim and releaseReserved', () => {
+    const src = new TableMemory({ basePa: 2 ** 32, maxBytes: 2 ** 20 });
+    const a = src.alloc(12);
+    const b = src.alloc(13);
+    src.write64(a + 8, 0x12, 0x345678);
+    src.write64(b + 4096, 0x9, 0xabc);
+    const img = src.readBytes(src.basePa, src.touchedBytes);
+    const mem = TableMemory.fromImage(img, { basePa: src.basePa });
+    expect(mem.reservedPages).toBe(img.length / 4096);
+    expect(mem.pagesInUse).toBe(0);
+    // alloc never hands out an image page
+    const c = mem.alloc(12);
+    expect(c).toBeGreaterThanOrEqual(src.basePa + img.length);
+    expect(mem.claimable(a, 12)).toBe(true);
+    expect(mem.claimable(b, 13)).toBe(true);
+    expect(mem.claimable(b + 4096, 13)).toBe(false); // misaligned
+    expect(mem.claimable(c, 12)).toBe(false); // not an image page
+    mem.claim(b, 13);
+    expect(mem.blockLg2(b)).toBe(13);
+    expect(mem.read64Lo(b + 4096)).toBe(0xabc);
+    expect(mem.claimable(b, 13)).toBe(false);
+    expect(() => mem.claim(b, 13)).toThrow(/EINVAL/);
+    mem.unclaim(b);
+    expect(mem.claimable(b, 13)).toBe(true);
+    mem.claim(a, 12);
+    expect(mem.read64Hi(a + 8)).toBe(0x12);
+    expect(mem.pagesInUse).toBe(2);
+    mem.releaseReserved();
+    expect(mem.reservedPages).toBe(0);
+    expect(mem.claimable(b, 13)).toBe(false);
+    // released pages are allocatable again (and zeroed)
+    const d = mem.alloc(13);
+    expect(d).toBe(b);
+    expect(mem.read64Lo(b + 4096)).toBe(0);
+    mem.free(a);
+    expect(mem.pagesInUse).toBe(1 + 2);
+  });
+
+  it('fromImage: a partial last page is never claimable; bad arguments are EINVAL', () => {
+    const mem = TableMemory.fromImage(new Uint8Array(4096 + 100), { basePa: 2 ** 32 });
+    expect(mem.claimable(2 ** 32, 12)).toBe(true);
+    expect(mem.claimable(2 ** 32 + 4096, 12)).toBe(false);
+    expect(mem.reservedPages).toBe(1);
+    expect(() => TableMemory.fromImage([] as unknown as Uint8Array)).toThrow(/EINVAL/);
+    expect(() => TableMemory.fromImage(new Uint8Array(8192), { maxBytes: 4096 })).toThrow(/EINVAL/);
+  });
 });

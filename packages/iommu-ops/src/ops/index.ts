@@ -18,6 +18,7 @@ import { splitOp } from './split.js';
 import { unmapOp } from './unmap.js';
 import { unmapOasOp } from './unmap-oas.js';
 import { validateOp } from './validate.js';
+import { preserveOp } from './preserve.js';
 
 export const PT_OPS = [
   collectOp,
@@ -28,6 +29,7 @@ export const PT_OPS = [
   readAndClearDirtyOp,
   setDirtyOp,
   validateOp,
+  preserveOp,
   cutOp,
   splitOp,
   collapseOp,

@@ -28,6 +28,8 @@ export class ValidateState {
   readonly pts: PtState;
   /** Tables found sound, in pre-order (what deinit frees). */
   readonly tables: number[] = [];
+  /** The level of each of {@link tables} (what preserve records). */
+  readonly levels: number[] = [];
   readonly problems: PtTableProblem[] = [];
   private readonly seen = new Set<number>();
 
@@ -38,6 +40,7 @@ export class ValidateState {
 
   reset(): void {
     this.tables.length = 0;
+    this.levels.length = 0;
     this.problems.length = 0;
     this.seen.clear();
   }
@@ -90,6 +93,7 @@ export const validateOp = definePtOp({
         if (!st.accept(t, ptrLevel, index, va, pa, bytesLg2)) continue;
         // The table's own level: the top's, or one below the pointer's.
         const level = index < 0 ? ptrLevel : ptrLevel - 1;
+        st.levels.push(level);
         if (level === 0) continue;
         pts.init(top, level, pa);
         const isz = BigInt(common.itemLg2sz[level]!);
