@@ -9,6 +9,8 @@ import type { ScriptRunner } from './runner.js';
 export interface OutputFiles {
   image?: string | undefined;
   html?: string | undefined;
+  /** Write the final table's preserve descriptor here (restore it from --image in another run). */
+  preserve?: string | undefined;
   /** Notes about written files go to stderr (stdout carries JSON). */
   notesToStderr?: boolean;
 }
@@ -33,7 +35,7 @@ export function tableImage(runner: ScriptRunner): Uint8Array {
 }
 
 export function writeOutputs(runner: ScriptRunner, files: OutputFiles): void {
-  if (files.image === undefined && files.html === undefined) return;
+  if (files.image === undefined && files.html === undefined && files.preserve === undefined) return;
   const t = runner.table;
   if (t === null) throw new CliError('the table is gone (init failed or the script ended with deinit): nothing to write', 'ENODEV', 1);
   const note = (s: string): void => void (files.notesToStderr ? process.stderr : process.stdout).write(s + '\n');
@@ -44,6 +46,14 @@ export function writeOutputs(runner: ScriptRunner, files: OutputFiles): void {
       `image: ${files.image}, ${hx(bytes.length)} bytes from PA ${hx(t.common.mem.basePa)}; top level ${t.common.topLevel} table at ${hx(t.common.topTable)}`,
     );
     note(`decode with: ${walkCommand(runner, files.image)}`);
+  }
+  if (files.preserve !== undefined) {
+    const d = t.preserve();
+    writeFileSync(files.preserve, JSON.stringify(d, null, 2) + '\n');
+    note(`preserve: ${files.preserve}, ${d.tables.length} table pages, top level ${d.topLevel} at ${hx(d.topPa)}`);
+    if (files.image !== undefined) {
+      note(`restore with the step: { "op": "restore", "image": "${files.image}", "descriptor": "${files.preserve}" }`);
+    }
   }
   if (files.html !== undefined) {
     writeFileSync(files.html, renderHtmlDump(tableTree(t, runner.config.name, { format: runner.gf.name })));

@@ -4,12 +4,13 @@
  * exactly what a golden replay computes. Records every step's result and
  * the driver callbacks it caused, ready to print or to write as a trace.
  */
-import { isPtError } from '@genpt/pt-core';
-import { dumpTable, type PtIommu } from '@genpt/iommu-ops';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isPtError, TableMemory } from '@genpt/pt-core';
+import { dumpTable, type PtIommu, type PtPreserveDescriptor } from '@genpt/iommu-ops';
 import { GoldenSession, type GoldenFormat, type GoldenStep, type GoldenTrace } from '@genpt/golden';
 import { CliError } from './cli-error.js';
 import type { NamedConfig } from './configs.js';
-import type { OpStep } from './script.js';
+import type { KhoFiles, OpStep } from './script.js';
 
 /** A table an unmap freed, as it stood before. */
 export interface FreedTable {
@@ -32,6 +33,8 @@ export interface StepRecord {
   freed?: FreedTable[];
   /** The step found the table already deinitialised (its result is ENODEV): it could not run. */
   afterDeinit?: boolean;
+  /** preserve and restore: the files used, and why a restore was refused. */
+  kho?: KhoFiles & { reason?: string };
 }
 
 export class ScriptRunner {
@@ -41,6 +44,8 @@ export class ScriptRunner {
   readonly records: StepRecord[] = [];
   /** Work out which tables each unmap freed (a dump before each unmap). */
   trackFreed = false;
+  /** The last preserve's descriptor (what a restore without one adopts). */
+  private lastDescriptor: PtPreserveDescriptor | undefined;
 
   constructor(gf: GoldenFormat, config: NamedConfig) {
     this.gf = gf;
@@ -67,7 +72,13 @@ export class ScriptRunner {
     const dead = !t.isLive && step.op !== 'deinit' && step.op !== 'dump';
     const before = this.trackFreed && step.op === 'unmap' && t.isLive ? tablesByPa(t) : null;
     let out: { result: unknown; events: GoldenStep[] };
+    const files = (step.op === 'preserve' || step.op === 'restore') && t.isLive ? khoFiles(step) : undefined;
     try {
+      if (files !== undefined && step.op === 'restore') {
+        const rec = this.restore(index, step, files);
+        this.records.push(rec);
+        return rec;
+      }
       out = this.session.run(step);
     } catch (e) {
       if (isPtError(e)) throw new CliError(`step ${index} (${step.op}): ${e.message.replace(/^\w+: /, '')}`, e.code, 1);
@@ -75,11 +86,46 @@ export class ScriptRunner {
     }
     const rec: StepRecord = { index, step, result: out.result, events: out.events };
     if (dead) rec.afterDeinit = true;
+    if (files !== undefined && step.op === 'preserve') {
+      const r = out.result as { err: unknown; descriptor?: PtPreserveDescriptor };
+      rec.step = { op: 'preserve' };
+      rec.kho = files;
+      if (r.descriptor !== undefined) {
+        this.lastDescriptor = r.descriptor;
+        if (files.file !== undefined) writeFileSync(files.file, JSON.stringify(r.descriptor, null, 2) + '\n');
+      }
+    }
     if (before !== null) {
       const live = new Set(t.common.mem.allocatedBlocks().map(([pa]) => pa));
       rec.freed = [...before.values()].filter((ft) => !live.has(ft.pa));
     }
     this.records.push(rec);
+    return rec;
+  }
+
+  /**
+   * A restore step: the descriptor inline, from a file or the last
+   * preserve's; in the table's memory, or with `image` in fresh memory
+   * loaded from that file (whatever the restore does not adopt is freed).
+   */
+  private restore(index: number, step: OpStep & { op: 'restore' }, files: KhoFiles): StepRecord {
+    let d = (step as { descriptor?: PtPreserveDescriptor }).descriptor;
+    if (files.descriptorFile !== undefined) d = readJson(files.descriptorFile, 'descriptor') as PtPreserveDescriptor;
+    d ??= this.lastDescriptor;
+    if (d === undefined)
+      throw new CliError(`step ${index} (restore): no descriptor: give "descriptor" (an object or a file) or preserve first`);
+    let mem: TableMemory | undefined;
+    if (files.image !== undefined) {
+      const bytes = readFile(files.image, 'image');
+      const basePa = (d as { basePa?: unknown }).basePa;
+      if (typeof basePa !== 'number' || !Number.isSafeInteger(basePa) || basePa < 0 || basePa % 4096 !== 0) {
+        throw new CliError(`step ${index} (restore): the descriptor's basePa (where the image starts) must be a 4 KiB aligned address`);
+      }
+      mem = TableMemory.fromImage(bytes, { basePa });
+    }
+    const { result, reason } = this.session.restore(d, mem);
+    if (mem !== undefined && result.err === 0) mem.releaseReserved();
+    const rec: StepRecord = { index, step: { op: 'restore', descriptor: d }, result, events: [], kho: { ...files, reason } };
     return rec;
   }
 
@@ -96,6 +142,32 @@ export class ScriptRunner {
       init: this.session.init,
       steps,
     };
+  }
+}
+
+function khoFiles(step: OpStep): KhoFiles {
+  const x = step as KhoFiles;
+  const out: KhoFiles = {};
+  if (x.file !== undefined) out.file = x.file;
+  if (x.image !== undefined) out.image = x.image;
+  if (x.descriptorFile !== undefined) out.descriptorFile = x.descriptorFile;
+  return out;
+}
+
+function readFile(file: string, what: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read the ${what} ${file}: ${(e as Error).message}`, 'ENOENT');
+  }
+}
+
+function readJson(file: string, what: string): unknown {
+  const text = new TextDecoder().decode(readFile(file, what));
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`the ${what} ${file} is not JSON: ${(e as Error).message}`);
   }
 }
 

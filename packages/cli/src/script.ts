@@ -50,7 +50,21 @@ const FIELDS: Record<OpStep['op'], { u64: string[]; int?: string[] }> = {
   read_and_clear_dirty: { u64: ['iova', 'size'], int: ['flags'] },
   dump: { u64: [] },
   deinit: { u64: [] },
+  preserve: { u64: [] },
+  restore: { u64: [] },
 };
+
+/**
+ * What genpt run adds to the KHO steps, for files: preserve's `file` (write
+ * the descriptor there), restore's `descriptor` as a file name and `image`
+ * (restore from a raw memory image, `genpt dump --image`, in fresh memory).
+ * Without `descriptor`, restore uses the run's last preserve.
+ */
+export interface KhoFiles {
+  file?: string;
+  image?: string;
+  descriptorFile?: string;
+}
 
 /** The op names a script may use. */
 export const OPS = Object.keys(FIELDS) as Array<OpStep['op']>;
@@ -110,7 +124,24 @@ export function parseStep(raw: unknown, where: string): OpStep | null {
     if (flags !== 0 && flags !== 1) throw new CliError(`${where}: flags must be 0 or 1 (IOMMU_DIRTY_NO_CLEAR)`);
     out.flags = flags;
   }
-  const known = new Set(['op', 'result', ...FIELDS[op].u64, ...(FIELDS[op].int ?? [])]);
+  const extraFields: string[] = [];
+  if (op === 'preserve' && s.file !== undefined) {
+    if (typeof s.file !== 'string' || s.file === '') throw new CliError(`${where}: preserve's file must be a file name`);
+    out.file = s.file;
+    extraFields.push('file');
+  }
+  if (op === 'restore') {
+    const d = s.descriptor;
+    if (typeof d === 'string') out.descriptorFile = d;
+    else if (typeof d === 'object' && d !== null && !Array.isArray(d)) out.descriptor = d;
+    else if (d !== undefined) throw new CliError(`${where}: restore's descriptor must be a descriptor object or a file name`);
+    if (s.image !== undefined) {
+      if (typeof s.image !== 'string' || s.image === '') throw new CliError(`${where}: restore's image must be a file name`);
+      out.image = s.image;
+    }
+    extraFields.push('descriptor', 'image');
+  }
+  const known = new Set(['op', 'result', ...FIELDS[op].u64, ...(FIELDS[op].int ?? []), ...extraFields]);
   const extra = Object.keys(s).filter((k) => !known.has(k));
   if (extra.length) throw new CliError(`${where}: ${op} has no field ${extra.map((k) => `"${k}"`).join(', ')}`);
   return out as OpStep;

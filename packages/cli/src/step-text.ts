@@ -91,6 +91,23 @@ export function stepText(r: StepRecord): string[] {
     case 'deinit':
       line = `deinit: ${(res as unknown as { leakedPages: number }).leakedPages} table pages leaked`;
       break;
+    case 'preserve': {
+      const p = res as unknown as { err: unknown; descriptor?: { tables: unknown[]; topLevel: number; topPa: number } };
+      const d = p.descriptor;
+      const to = r.kho?.file !== undefined ? `, descriptor written to ${r.kho.file}` : '';
+      line =
+        d === undefined
+          ? `preserve: ${errText(p.err)}`
+          : `preserve: ok, ${d.tables.length} table pages, top level ${d.topLevel} at ${hx(d.topPa)}${to}`;
+      break;
+    }
+    case 'restore': {
+      const p = res as unknown as { err: unknown; tables: number };
+      const from = r.kho?.image !== undefined ? `from image ${r.kho.image}` : 'in the same memory';
+      const why = r.kho?.reason ? ` (${r.kho.reason.replace(/^\w+: /, '')})` : '';
+      line = `restore ${from}: ${errText(p.err)}${p.err === 0 ? `, adopted ${p.tables} table pages` : why}`;
+      break;
+    }
   }
   return [line, ...r.events.map((e) => `  ${eventText(e)}`), ...(r.freed ?? []).map((f) => `  ${freedText(f)}`)];
 }

@@ -1,5 +1,7 @@
 /** The genpt-golden/1 trace schema (see golden/README.md). Every u64 is a lowercase hex string. */
 
+import type { PtPreserveDescriptor } from '@genpt/iommu-ops';
+
 export type Hex = string;
 /** 0 or an errno name. */
 export type GoldenErr = 0 | string;
@@ -59,6 +61,13 @@ export type GoldenStep =
   | { op: 'cut'; iova: Hex; result?: { err: GoldenErr; gather: GoldenGather } }
   | { op: 'split'; iova: Hex; len: Hex; maxPgszLg2: number; result?: { err: GoldenErr; gather: GoldenGather } }
   | { op: 'collapse'; iova: Hex; len: Hex; result?: { err: GoldenErr; gather: GoldenGather } }
+  /**
+   * genpt's KHO ops: preserve's result carries the descriptor; restore adopts
+   * a descriptor's pages in the table's own memory (the table it replaces is
+   * abandoned, as across a kexec) and becomes the table later steps use.
+   */
+  | { op: 'preserve'; result?: { err: GoldenErr; descriptor?: PtPreserveDescriptor } }
+  | { op: 'restore'; descriptor: PtPreserveDescriptor; result?: { err: GoldenErr; tables: number } }
   | { op: 'change_top'; topLevel: number }
   | { op: 'iotlb_sync'; start: Hex; end: Hex; freedTablePages: number }
   | { op: 'dump'; result?: GoldenDump }

@@ -5,7 +5,16 @@
  * result in the schema's form, so a replay can compare it with the kernel's
  * and a user can produce traces of their own.
  */
-import { type PtError, featureBits, isPtError, u64Hex, type AnyPtFormat, type PtIommuCfg, type U64 } from '@genpt/pt-core';
+import {
+  type PtError,
+  type TableMemory,
+  featureBits,
+  isPtError,
+  u64Hex,
+  type AnyPtFormat,
+  type PtIommuCfg,
+  type U64,
+} from '@genpt/pt-core';
 import {
   IommuDirtyBitmap,
   IommuIotlbGather,
@@ -15,6 +24,8 @@ import {
   dumpTable,
   putPagesList,
   type IommuDomain,
+  type PtIommuOptions,
+  type PtPreserveDescriptor,
 } from '@genpt/iommu-ops';
 import type { GoldenConfig, GoldenDump, GoldenErr, GoldenInit, GoldenStep } from './schema.js';
 
@@ -73,45 +84,29 @@ export function goldenDump(t: PtIommu): GoldenDump {
 }
 
 export class GoldenSession {
-  readonly table: PtIommu | null;
+  /** The table the steps run on (after a restore step, the restored one). */
+  get table(): PtIommu | null {
+    return this.current;
+  }
   readonly init: GoldenInit;
+  private current: PtIommu | null;
+  private readonly fmt: AnyPtFormat;
+  private readonly lock = new PtSpinLock();
   /** Driver callbacks made by the op being run. */
   private events: GoldenStep[] = [];
 
   constructor(gf: GoldenFormat, config: GoldenConfig) {
     const fmt = gf.format;
+    this.fmt = fmt;
     const bits = featureBits(config.features, fmt.featureNames);
     if (bits !== config.featureBits) {
       throw new Error(`features ${config.features.join(',')} are bits ${bits}, the trace says ${config.featureBits}`);
     }
     const cfg = (gf.makeCfg ?? defaultGoldenCfg)(config);
-    const lock = new PtSpinLock();
     let table: PtIommu | null = null;
     let init: GoldenInit;
     try {
-      table = PtIommu.init(fmt, cfg, {
-        debug: true,
-        checked: true,
-        driverOps: {
-          changeTop: (_t, _pa, topLevel) => {
-            if (!lock.held) throw new Error('change_top called without the top lock');
-            this.events.push({ op: 'change_top', topLevel });
-          },
-          getTopLock: () => lock,
-        },
-        domainOps: {
-          iotlbSync: (domain: IommuDomain, g: IommuIotlbGather) => {
-            const t = domain.table;
-            this.events.push({
-              op: 'iotlb_sync',
-              start: u64Hex(g.startHi, g.startLo),
-              end: u64Hex(g.endHi, g.endLo),
-              freedTablePages: gatherPages(t, g),
-            });
-            putPagesList(t.common.mem, g.freelist);
-          },
-        },
-      });
+      table = PtIommu.init(fmt, cfg, this.tableOptions());
       const d = table.domain;
       init = {
         err: 0,
@@ -127,8 +122,55 @@ export class GoldenSession {
     } catch (e) {
       init = { err: errOf(e) };
     }
-    this.table = table;
+    this.current = table;
     this.init = init;
+  }
+
+  /** What the kernel's kunit fixture gives a table: debug and checked, the driver callbacks recorded. */
+  private tableOptions(mem?: TableMemory): PtIommuOptions {
+    const lock = this.lock;
+    return {
+      debug: true,
+      checked: true,
+      ...(mem === undefined ? {} : { mem }),
+      driverOps: {
+        changeTop: (_t, _pa, topLevel) => {
+          if (!lock.held) throw new Error('change_top called without the top lock');
+          this.events.push({ op: 'change_top', topLevel });
+        },
+        getTopLock: () => lock,
+      },
+      domainOps: {
+        iotlbSync: (domain: IommuDomain, g: IommuIotlbGather) => {
+          const t = domain.table;
+          this.events.push({
+            op: 'iotlb_sync',
+            start: u64Hex(g.startHi, g.startLo),
+            end: u64Hex(g.endHi, g.endLo),
+            freedTablePages: gatherPages(t, g),
+          });
+          putPagesList(t.common.mem, g.freelist);
+        },
+      },
+    };
+  }
+
+  /**
+   * restore: adopt `descriptor`'s pages in `memory` (default: the current
+   * table's, which is abandoned) as the session's table. The result as a
+   * restore step reports it; on EINVAL the current table stays.
+   */
+  restore(descriptor: PtPreserveDescriptor, memory?: TableMemory): { result: { err: GoldenErr; tables: number }; reason: string } {
+    const t = this.current;
+    if (t === null) throw new Error('table failed to initialise');
+    try {
+      const mem = memory ?? t.common.mem;
+      this.current = PtIommu.restore(this.fmt, descriptor, mem, this.tableOptions(mem));
+      return { result: { err: 0, tables: descriptor.tables.length }, reason: '' };
+    } catch (e) {
+      if (!isPtError(e)) throw e;
+      return { result: { err: errOf(e), tables: 0 }, reason: e.message };
+    }
   }
 
   /** Run one op step; returns its result and the driver callbacks it caused, in order. */
@@ -216,6 +258,15 @@ export class GoldenSession {
           gather: { start: u64Hex(g.startHi, g.startLo), end: u64Hex(g.endHi, g.endLo) },
         };
       }
+      case 'preserve': {
+        try {
+          return { err: 0, descriptor: t.preserve() };
+        } catch (e) {
+          return { err: errOf(e) };
+        }
+      }
+      case 'restore':
+        return this.restore(step.descriptor).result;
       case 'dump':
         return goldenDump(t);
       case 'deinit':

@@ -30,6 +30,8 @@ Options:
                       runs coloured by page size and prot
       --image FILE    write the table memory as a raw little-endian image and
                       print the genpt walk arguments that decode it
+      --preserve FILE write the table's preserve descriptor (JSON): with --image,
+                      a restore step of a later genpt run adopts the table
       --raw           every item on its own line with its raw value (with --json:
                       the runs, each with every item's raw value)
   -h, --help          show this help
@@ -49,6 +51,7 @@ export function dump(argv: string[]): number {
       json: { type: 'boolean' },
       html: { type: 'string' },
       image: { type: 'string' },
+      preserve: { type: 'string' },
       raw: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -79,9 +82,9 @@ export function dump(argv: string[]): number {
   // --raw: text puts every item on its own line; JSON keeps the runs and adds every item's raw value.
   const raw = values.raw ?? false;
   const tree = tableTree(runner.table!, runner.config.name, { coalesce: values.json === true || !raw, raws: raw, format: runner.gf.name });
-  const files = values.html !== undefined || values.image !== undefined;
+  const files = values.html !== undefined || values.image !== undefined || values.preserve !== undefined;
   if (values.json) process.stdout.write(JSON.stringify(treeJson(tree), null, 2) + '\n');
   else if (!files) process.stdout.write(renderTextDump(tree, { raw: values.raw ?? false }));
-  writeOutputs(runner, { image: values.image, html: values.html, notesToStderr: values.json ?? false });
+  writeOutputs(runner, { image: values.image, html: values.html, preserve: values.preserve, notesToStderr: values.json ?? false });
   return 0;
 }

@@ -23,6 +23,10 @@ Steps use the golden trace schema's vocabulary without results
   { "op": "iova_to_phys", "iova": "0x201234" }
   { "op": "set_dirty", "iova": "0x1000" }
   { "op": "read_and_clear_dirty", "iova": "0x0", "size": "0x400000", "flags": 0 }
+  { "op": "preserve", "file": "desc.json" }      (KHO: describe the live table)
+  { "op": "restore", "image": "mem.bin", "descriptor": "desc.json" }
+      (adopt a preserved table from an --image of another run; without
+      "image", in this table's memory; without "descriptor", the last preserve's)
 Numbers are hex strings ("0x..."), decimal strings or safe integers; prot is
 a number (READ 1, WRITE 2, CACHE 4, NOEXEC 8, MMIO 16, PRIV 32) or names.
 A golden trace is a script too: its results and driver callbacks are
@@ -39,6 +43,8 @@ Options:
       --image FILE    write the table memory as a raw little-endian image and
                       print the genpt walk arguments that decode it
       --html FILE     write the final table as an HTML page (see genpt dump)
+      --preserve FILE write the final table's preserve descriptor (JSON): with
+                      --image, a later run's restore step adopts the table
       --raw           dump every item on its own line with its raw value
   -h, --help          show this help
 
@@ -68,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       json: { type: 'boolean' },
       image: { type: 'string' },
+      preserve: { type: 'string' },
       html: { type: 'string' },
       raw: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -95,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
       raw: values.raw ?? false,
       html: values.html,
       image: values.image,
+      preserve: values.preserve,
     };
     // The AMD IOMMU model loads only for its scripts.
     const { runDmaScript } = await import('../dma/run-dma.js');
@@ -140,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     dumpNow();
   }
   if (json) process.stdout.write(JSON.stringify(runner.trace(name), null, 2) + '\n');
-  writeOutputs(runner, { image: values.image, html: values.html, notesToStderr: json });
+  writeOutputs(runner, { image: values.image, html: values.html, preserve: values.preserve, notesToStderr: json });
   if (notRun !== 0) {
     process.stderr.write(`genpt: ENODEV: ${notRun} step${notRun === 1 ? '' : 's'} ran after deinit and could not run\n`);
     return 1;

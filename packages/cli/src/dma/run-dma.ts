@@ -17,10 +17,12 @@ export interface DmaRunOptions {
   raw: boolean;
   html?: string | undefined;
   image?: string | undefined;
+  preserve?: string | undefined;
 }
 
 export function runDmaScript(obj: Record<string, unknown> & { steps: unknown[] }, o: DmaRunOptions): number {
   if (o.config !== undefined) throw new CliError('--config does not apply to amd-iommu scripts: the driver configures its domains');
+  if (o.preserve !== undefined) throw new CliError('--preserve is for table-only scripts (the driver owns the domain here)');
   if (o.image !== undefined)
     throw new CliError("--image is for table-only scripts (table memory here also holds the IOMMU's own structures)");
   const script = dmaScriptFrom(obj, o.source, o.format);
