@@ -25,6 +25,7 @@ export { EmulatedIotlb, describeStale, type IotlbErase, type IotlbKind, type Iot
 export {
   amdModel,
   GENERIC_MODEL,
+  GENERIC_STRICT_MODEL,
   INVALIDATION_MODELS,
   RISCV_MODEL,
   smmuv3Model,

@@ -48,6 +48,8 @@ export class IotlbHarness {
   /** Walks every intermediate state of cut, split and collapse. */
   readonly watch: HitlessWatch;
   private tables: Set<number>;
+  /** The sync in progress is read_and_clear_dirty's (IotlbGatherView.dirtyClean). */
+  private dirtyClean = false;
 
   /** `hitless`: the hitless features (PtIommuOptions.hitless; default both on, as a debug table may). */
   constructor(
@@ -95,7 +97,12 @@ export class IotlbHarness {
   readAndClearDirty(iova: bigint, size: bigint, flags = 0): string {
     const d = new IommuDirtyBitmap();
     const code = typedOutcome(() => this.t.readAndClearDirty(iova, size, flags, d)).code;
-    iommuIotlbSync(this.t.domain, d.gather);
+    this.dirtyClean = true;
+    try {
+      iommuIotlbSync(this.t.domain, d.gather);
+    } finally {
+      this.dirtyClean = false;
+    }
     this.afterOp(`read_and_clear_dirty ${hex(iova)} +${hex(size)}`);
     return code;
   }
@@ -162,7 +169,12 @@ export class IotlbHarness {
   /** iotlb_sync: invalidate as the model's hardware does, then check. */
   private sync(g: IommuIotlbGather): void {
     this.syncs++;
-    const view: IotlbGatherView = { start: BigInt(g.start), end: BigInt(g.end), freedTables: g.freelist.length };
+    const view: IotlbGatherView = {
+      start: BigInt(g.start),
+      end: BigInt(g.end),
+      freedTables: g.freelist.length,
+      dirtyClean: this.dirtyClean,
+    };
     this.checkGatherShape(view);
     this.model.invalidate(this.iotlb, view, { smallestPgszLg2: this.priv.smallestPgszLg2 });
     const snap = readSnapshot(this.t);
