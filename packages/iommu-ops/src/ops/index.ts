@@ -16,7 +16,6 @@ import { reclaimOp } from './reclaim.js';
 import { setDirtyOp } from './set-dirty.js';
 import { splitOp } from './split.js';
 import { unmapOp } from './unmap.js';
-import { unmapOasOp } from './unmap-oas.js';
 import { validateOp } from './validate.js';
 import { preserveOp } from './preserve.js';
 
@@ -24,7 +23,6 @@ export const PT_OPS = [
   collectOp,
   mapOp,
   unmapOp,
-  unmapOasOp,
   iovaToPhysOp,
   readAndClearDirtyOp,
   setDirtyOp,

@@ -5,6 +5,12 @@
  * start in the middle of a leaf, frees tables the range fully covers, and
  * gathers the length actually unmapped. Public as `unmapRange` and the
  * seed's `unmapPages`.
+ *
+ * With an OA batch (unmapRange's `oas` option) the same walk also lists each
+ * removed leaf's OA range in the caller's OaBatch, so iommufd-style callers
+ * unpin what they unmapped without a second walk. When the batch has no
+ * room for the next leaf the walk ends before that leaf, at a leaf
+ * boundary, as a partial unmap: tables it did not empty stay.
  */
 import {
   Errno,
@@ -50,6 +56,8 @@ import { levelStates } from './states.js';
 const EINVAL = -Errno.EINVAL;
 const EFAULT = -Errno.EFAULT;
 const NONE = 0xffffffff;
+/** A level's walk return for "the OA batch is full": ends the walk, is not an error. */
+const BATCH_FULL = 1;
 
 /** struct pt_unmap_args, and the rest of an unmap's walk state. */
 export class UnmapState {
@@ -63,9 +71,9 @@ export class UnmapState {
   unmappedLo = 0;
   readonly iova = new U64Pair();
   readonly len = new U64Pair();
-  /** Where the OA-batch walk (unmap-oas.ts) puts what it unmaps (unused by the plain unmap). */
+  /** Where an unmap with the `oas` option lists what it unmaps; null otherwise (and between calls). */
   batch: OaBatch | null = null;
-  /** The OA-batch walk's scratch for one leaf's OA. */
+  /** One leaf's OA, for the batch. */
   readonly oa = new U64Pair();
 
   constructor(t: PtIommu) {
@@ -103,6 +111,42 @@ export type UnmapWalk = (
 ) => number;
 
 function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
+  /**
+   * With an OA batch: clear the run of leaves at pts whose OAs follow on
+   * and add it to the batch as one run; -1, with nothing cleared, when the
+   * batch is full and the run does not continue its last one. Kept out of
+   * unmapLevel so the plain unmap's walk stays as small as it was.
+   */
+  function batchLeafRun(st: UnmapState, pts: PtState, isz: number): number {
+    const batch = st.batch!;
+    const oa = st.oa;
+    if (batch.count === batch.capacity) {
+      fmt.entryOa(pts, oa);
+      if (!batch.continues(oa.hi, oa.lo)) {
+        batch.full = true;
+        return -1;
+      }
+    }
+    const items = fmt.clearLeafRunOa(pts, pts.endIndex, oa);
+    const sz = ptTestMutations.oaBatchPageSized ? st.t.common.itemLg2sz[0]! : isz;
+    batch.add(oa.hi, oa.lo, u64ShlHi(0, items, sz), u64ShlLo(0, items, sz));
+    return items;
+  }
+
+  /** The one-leaf shortcut's batch step: false, with nothing to clear, when the batch is full. */
+  function batchOneLeaf(st: UnmapState, pts: PtState, contigLg2: number, sz: number): boolean {
+    const batch = st.batch!;
+    const oa = st.oa;
+    fmt.entryOa(pts, oa);
+    if (batch.count === batch.capacity && !batch.continues(oa.hi, oa.lo)) {
+      batch.full = true;
+      return false;
+    }
+    const lg2 = ptTestMutations.oaBatchPageSized ? st.t.common.itemLg2sz[0]! + contigLg2 : sz;
+    batch.add(oa.hi, oa.lo, log2ToIntHi(lg2), log2ToIntLo(lg2));
+    return true;
+  }
+
   /** __unmap_range() */
   function unmapLevel(range: PtRange, st: UnmapState, level: number, table: number): number {
     const t = st.t;
@@ -128,7 +172,15 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
         // A run of leaves (a range ending inside a leaf removes all of it);
         // the format clears it in one loop and loads the item after it.
         const first = pts.index;
-        numOas += fmt.clearLeafRun(pts, pts.endIndex);
+        if (st.batch === null) numOas += fmt.clearLeafRun(pts, pts.endIndex);
+        else {
+          const items = batchLeafRun(st, pts, isz);
+          if (items < 0) {
+            ret = BATCH_FULL;
+            break;
+          }
+          numOas += items;
+        }
         if (first >>> 0 < flushStart >>> 0) flushStart = first;
         flushEnd = pts.index;
         if (pts.index >= pts.endIndex) break;
@@ -142,6 +194,7 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
       pts.tableLower = fmt.tablePa(pts);
       const fullyCovered = ptEntryFullyCovered(pts, isz);
       ret = ptDescend(pts, st, unmapLevel);
+      // An error, or a full batch inside the lower table (which then holds the rest and stays).
       if (ret) break;
       // A table the range covers entirely goes too, once its contents did.
       if (fullyCovered) {
@@ -187,6 +240,7 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
     const sz = fmt.entryNumContigLg2(pts) + isz;
     if (((range.vaHi & maskHi(sz)) | (range.vaLo & maskLo(sz))) !== 0) return true;
     if (!log2DivEq(range.vaHi, range.vaLo, range.lastHi, range.lastLo, sz)) return false;
+    if (st.batch !== null && !batchOneLeaf(st, pts, sz - isz, sz)) return true;
     fmt.clearEntries(pts, sz - isz);
     st.unmappedHi = log2ToIntHi(sz);
     st.unmappedLo = log2ToIntLo(sz);
@@ -252,12 +306,13 @@ function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather, walk: Un
   else t.opState = PT_OP_BUSY;
   let ret: number;
   try {
-    const a = st.iova;
-    const c = st.len;
-    ret = walk(t, st, a.hi, a.lo, c.hi, c.lo, gather);
+    // Read once: a callback's refused call may still overwrite st.iova.
+    const iovaHi = st.iova.hi;
+    const iovaLo = st.iova.lo;
+    ret = walk(t, st, iovaHi, iovaLo, st.len.hi, st.len.lo, gather);
     // Tables the unmap left empty but did not cover whole go too (opts.reclaim).
     if (ret === 0 && t.reclaimOnUnmap && (st.unmappedHi | st.unmappedLo) !== 0) {
-      ret = t.walks.reclaim(t, t.states.reclaim, a.hi, a.lo, st.unmappedHi, st.unmappedLo, gather);
+      ret = t.walks.reclaim(t, t.states.reclaim, iovaHi, iovaLo, st.unmappedHi, st.unmappedLo, gather);
     }
   } finally {
     t.opState = PT_OP_IDLE;
@@ -268,19 +323,25 @@ function runUnmap(t: PtIommu, st: UnmapState, gather: IommuIotlbGather, walk: Un
   return unmapped;
 }
 
-/** unmapRange with options: the OA-batch walk has its own state (the plain unmap's stays untouched). */
+/** unmapRange with options: the same walk, with the batch in its state for this call only. */
 function unmapWithOptions(t: PtIommu, iova: U64, len: U64, gather: IommuIotlbGather, opts: UnmapOptions): U64 {
   if (typeof opts !== 'object' || opts === null) throw new PtError('EINVAL', 'unmap: opts must be an object');
   const batch = opts.oas;
   if (batch === undefined) return t.unmapRange(iova, len, gather);
   if (!(batch instanceof OaBatch)) throw new PtError('EINVAL', 'unmap: opts.oas must be an OaBatch');
-  const st = t.states.unmapOas;
+  // A busy table (a callback re-entering) is refused before the state, which
+  // the running op owns, is touched.
+  if (t.opState !== PT_OP_IDLE) t.opBegin();
+  const st = t.states.unmap;
   u64Split(iova, st.iova, 'iova');
   u64Split(len, st.len, 'len');
-  // Kept until the next batch unmap replaces it: only that walk reads it.
-  st.batch = batch;
   batch.full = false;
-  return runUnmap(t, st, gather, t.walks.unmapOas);
+  st.batch = batch;
+  try {
+    return runUnmap(t, st, gather, t.walks.unmap);
+  } finally {
+    st.batch = null;
+  }
 }
 
 export const unmapOp = definePtOp({
