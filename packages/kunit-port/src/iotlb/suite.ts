@@ -6,11 +6,12 @@
  * re-introduce three known gather bugs (iommu-ops' ptTestMutations) and show
  * the checks catch each of them.
  */
-import { PT_FEAT_DYNAMIC_TOP, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { PT_FEAT_DYNAMIC_TOP } from '@genpt/pt-core';
 import { setPtTestMutation, type PtTestMutations } from '@genpt/iommu-ops';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cfgName, type KunitFormat } from '../kunit/fixture.js';
+import { windowBase } from '../suites/window.js';
 import { IotlbHarness } from './harness.js';
 import { GENERIC_STRICT_MODEL, type InvalidationModel } from './models.js';
 
@@ -29,8 +30,7 @@ function sizesOf(h: IotlbHarness): number[] {
 
 /** A VA to work at: the table's first VA plus 2^31, so every scenario size is aligned there. */
 function baseOf(h: IotlbHarness): bigint {
-  const top = ptTopRange(h.t.common);
-  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << 31n);
+  return windowBase(h.t);
 }
 
 const P = (lg2: number) => 1n << BigInt(lg2);

@@ -9,7 +9,7 @@
  * a mutation test that shows the comparison fails on a batch that records
  * leaves at the wrong size.
  */
-import { IntervalMap, PtError, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { IntervalMap, PtError } from '@genpt/pt-core';
 import { IommuIotlbGather, OaBatch, iommuIotlbSync, setPtTestMutation, type PtIommu } from '@genpt/iommu-ops';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,16 @@ import { GENERIC_MODEL } from '../iotlb/models.js';
 import { KunitPriv, cfgName, type KunitFormat } from '../kunit/fixture.js';
 import { minimalTablePages } from '../reclaim/suite.js';
 import { tableLeaves } from '../resize/leaves.js';
+import {
+  type WindowMap,
+  expectModelTranslations,
+  windowBase,
+  windowMapFields,
+  windowMapVa,
+  windowSpan,
+  windowVa,
+  WINDOW_PAGES,
+} from '../suites/window.js';
 
 export interface OaBatchSuiteOptions {
   numRuns?: number;
@@ -38,11 +48,6 @@ function merged(runs: Run[]): Run[] {
     else out.push({ ...r });
   }
   return out;
-}
-
-function baseOf(t: PtIommu): bigint {
-  const top = ptTopRange(t.common);
-  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << 31n);
 }
 
 /** Unmap [va, va + len) through a batch of `capacity`, draining at every stop; the bytes and every run, in order. */
@@ -67,28 +72,18 @@ function drainUnmap(h: IotlbHarness, va: bigint, len: bigint, capacity: number):
 }
 
 type Op =
-  | { op: 'map'; page: number; pages: number; align: number; oaSlot: number }
+  | (WindowMap & { oaSlot: number })
   | { op: 'chunks'; page: number; pages: number[]; oaSlot: number }
   | { op: 'unmap'; page: number; pages: number; capacity: number };
 
-const WINDOW = 4096;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      op: fc.constant('map' as const),
-      page: fc.nat(WINDOW - 1),
-      pages: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constantFrom(16, 32, 512, 1024)),
-      align: fc.constantFrom(1, 16, 512),
-      oaSlot: fc.nat(7),
-    }),
-  },
+  { weight: 3, arbitrary: fc.record({ ...windowMapFields([16, 32, 512, 1024]), oaSlot: fc.nat(7) }) },
   {
     // Back-to-back maps with unrelated OAs: an unmap over them needs a run each.
     weight: 2,
     arbitrary: fc.record({
       op: fc.constant('chunks' as const),
-      page: fc.nat(WINDOW / 512 - 1).map((p) => p * 512),
+      page: fc.nat(WINDOW_PAGES / 512 - 1).map((p) => p * 512),
       pages: fc.array(fc.constantFrom(1, 3, 16, 512), { minLength: 2, maxLength: 8 }),
       oaSlot: fc.nat(7),
     }),
@@ -99,8 +94,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       op: fc.constant('unmap' as const),
       // Often where a run of chunks starts.
       page: fc.oneof(
-        fc.nat(WINDOW - 1),
-        fc.nat(WINDOW / 512 - 1).map((p) => p * 512),
+        fc.nat(WINDOW_PAGES - 1),
+        fc.nat(WINDOW_PAGES / 512 - 1).map((p) => p * 512),
       ),
       pages: fc.integer({ min: 1, max: 1500 }),
       capacity: fc.integer({ min: 1, max: 4 }),
@@ -112,12 +107,10 @@ function runSequence(h: IotlbHarness, twin: PtIommu, ops: Op[], reclaim: boolean
   const t = h.t;
   const model = new IntervalMap();
   const pg = h.priv.smallestPgsz;
-  const base = baseOf(t);
-  const end = base + BigInt(WINDOW) * pg;
+  const base = windowBase(t);
   const map = (va: bigint, pages: number, slot: number): void => {
-    let len = BigInt(pages) * pg;
-    if (va + len > end) len = end - va;
-    if (len <= 0n || model.overlaps(va, va + len - 1n)) return;
+    const len = windowSpan(model, base, pg, va, pages);
+    if (len === undefined) return;
     // OAs in one of 8 slots 1 GiB apart, at the VA's offset (so large pages stay possible).
     const oa = (1n << 34n) + BigInt(slot % 8) * (1n << 30n) + (va - base);
     expect(h.map(va, oa, len)).toBe('ok');
@@ -126,16 +119,15 @@ function runSequence(h: IotlbHarness, twin: PtIommu, ops: Op[], reclaim: boolean
   };
   for (const o of ops) {
     if (o.op === 'map') {
-      const a = BigInt(o.align);
-      map(base + (BigInt(o.page) / a) * a * pg, o.pages, o.oaSlot);
+      map(windowMapVa(base, pg, o), o.pages, o.oaSlot);
     } else if (o.op === 'chunks') {
       let page = BigInt(o.page);
       o.pages.forEach((p, i) => {
-        map(base + page * pg, p, o.oaSlot + i);
+        map(windowVa(base, pg, page), p, o.oaSlot + i);
         page += BigInt(p);
       });
     } else {
-      const va = base + BigInt(o.page) * pg;
+      const va = windowVa(base, pg, o.page);
       const len = BigInt(o.pages) * pg;
       const { bytes, runs } = drainUnmap(h, va, len, o.capacity);
       const g = new IommuIotlbGather();
@@ -146,7 +138,7 @@ function runSequence(h: IotlbHarness, twin: PtIommu, ops: Op[], reclaim: boolean
       expect(merged(runs), `OAs unmapped at 0x${va.toString(16)} +0x${bytes.toString(16)}`).toEqual(expected);
     }
     if (reclaim) expect(h.priv.mem.pagesInUse, `table pages after ${JSON.stringify(o)}`).toBe(minimalTablePages(t));
-    for (const m of model) for (const va of [m.start, m.last & ~(pg - 1n)]) expect(BigInt(t.iovaToPhys(va))).toBe(m.oa + (va - m.start));
+    expectModelTranslations(t, model, pg);
   }
 }
 
@@ -155,7 +147,7 @@ function testLargeLeaf(h: IotlbHarness): void {
   const t = h.t;
   const pg = h.priv.smallestPgsz;
   const big = 1n << BigInt(Math.min(h.priv.largestPgszLg2, 21));
-  const va = baseOf(t) + 8n * big;
+  const va = windowBase(t) + 8n * big;
   const oa = (1n << 34n) + 4n * big;
   expect(h.map(va, oa, big)).toBe('ok');
   expect(h.map(va + big, oa + (1n << 30n), pg)).toBe('ok');
@@ -172,7 +164,7 @@ function testLargeLeaf(h: IotlbHarness): void {
 function testPartialStops(h: IotlbHarness): void {
   const t = h.t;
   const pg = h.priv.smallestPgsz;
-  const va = baseOf(t) + (1n << 30n);
+  const va = windowBase(t) + (1n << 30n);
   const expected: Run[] = [];
   for (let i = 0n; i < 6n; i++) {
     const oa = (1n << 34n) + ((i * 5n) % 6n) * (1n << 30n) + i * 2n * pg;
@@ -232,7 +224,7 @@ export function describeOaBatchSuite(kf: KunitFormat, opts: OaBatchSuiteOptions 
         it('bad options are EINVAL naming the argument, with the table untouched', () => {
           const priv = new KunitPriv(kf, n);
           const t = priv.table;
-          const va = baseOf(t);
+          const va = windowBase(t);
           t.mapRange(va, 1n << 34n, priv.smallestPgsz, 3);
           const before = tableLeaves(t);
           const g = new IommuIotlbGather();

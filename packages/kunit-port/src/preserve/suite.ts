@@ -19,10 +19,22 @@ import {
   type PtIommuOptions,
   type PtPreserveDescriptor,
 } from '@genpt/iommu-ops';
-import { IntervalMap, PtError, PtRange, PtState, PtWriteAttrs, TableMemory, PT_ENTRY_EMPTY, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { IntervalMap, PtError, PtRange, PtState, PtWriteAttrs, TableMemory, PT_ENTRY_EMPTY } from '@genpt/pt-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CountingIommuDevice, KunitPriv, cfgName, type KunitFormat } from '../kunit/fixture.js';
+import {
+  type WindowMap,
+  type WindowUnmap,
+  expectModelTranslations,
+  windowBase,
+  windowMapFields,
+  windowMapVa,
+  windowSpan,
+  windowUnmapFields,
+  windowVa,
+  WINDOW_PAGES,
+} from '../suites/window.js';
 
 export interface PreserveSuiteOptions {
   numRuns?: number;
@@ -47,49 +59,25 @@ function restoreOptions(mem: TableMemory): PtIommuOptions {
   };
 }
 
-function baseOf(t: PtIommu): bigint {
-  const top = ptTopRange(t.common);
-  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << 31n);
-}
+type Op = WindowMap | WindowUnmap | { op: 'cut'; page: number } | { op: 'dirty'; page: number };
 
-type Op =
-  | { op: 'map'; page: number; pages: number; align: number }
-  | { op: 'unmap'; page: number; pages: number }
-  | { op: 'cut'; page: number }
-  | { op: 'dirty'; page: number };
-
-const WINDOW = 4096;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      op: fc.constant('map' as const),
-      page: fc.nat(WINDOW - 1),
-      pages: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constantFrom(16, 512, 1024)),
-      align: fc.constantFrom(1, 16, 512),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ op: fc.constant('unmap' as const), page: fc.nat(WINDOW - 1), pages: fc.integer({ min: 1, max: 600 }) }),
-  },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('cut' as const), page: fc.nat(WINDOW - 1) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('dirty' as const), page: fc.nat(WINDOW - 1) }) },
+  { weight: 4, arbitrary: fc.record(windowMapFields()) },
+  { weight: 2, arbitrary: fc.record(windowUnmapFields(600)) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('cut' as const), page: fc.nat(WINDOW_PAGES - 1) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('dirty' as const), page: fc.nat(WINDOW_PAGES - 1) }) },
 );
 
 /** Run ops on t against the model (OAs at the VA's offset from 2^34, so large pages form). */
 function runOps(t: PtIommu, model: IntervalMap, pg: bigint, ops: Op[]): void {
-  const base = baseOf(t);
-  const end = base + BigInt(WINDOW) * pg;
+  const base = windowBase(t);
   for (const o of ops) {
-    const va = base + BigInt(o.page) * pg;
+    const va = windowVa(base, pg, o.page);
     const g = new IommuIotlbGather();
     if (o.op === 'map') {
-      const a = BigInt(o.align);
-      const at = base + (BigInt(o.page) / a) * a * pg;
-      let len = BigInt(o.pages) * pg;
-      if (at + len > end) len = end - at;
-      if (len <= 0n || model.overlaps(at, at + len - 1n)) continue;
+      const at = windowMapVa(base, pg, o);
+      const len = windowSpan(model, base, pg, at, o.pages);
+      if (len === undefined) continue;
       t.mapRange(at, (1n << 34n) + (at - base), len, 3);
       model.map(at, at + len - 1n, (1n << 34n) + (at - base));
     } else if (o.op === 'unmap') {
@@ -106,11 +94,6 @@ function runOps(t: PtIommu, model: IntervalMap, pg: bigint, ops: Op[]): void {
     }
     putPagesList(t.common.mem, g.freelist);
   }
-}
-
-/** Every mapped range's ends translate as the model says. */
-function checkTranslations(t: PtIommu, model: IntervalMap, pg: bigint): void {
-  for (const m of model) for (const va of [m.start, m.last & ~(pg - 1n)]) expect(BigInt(t.iovaToPhys(va))).toBe(m.oa + (va - m.start));
 }
 
 /** A table's memory as an image, the way `genpt dump --image` writes it. */
@@ -141,7 +124,7 @@ function sample(kf: KunitFormat, n: number): { priv: KunitPriv; d: PtPreserveDes
   const t = priv.table;
   const pg = priv.smallestPgsz;
   const span = 1n << BigInt(t.common.itemLg2sz[1]!);
-  const va = baseOf(t);
+  const va = windowBase(t);
   t.mapRange(va, 1n << 34n, pg, 3);
   t.mapRange(va + span, (1n << 34n) + span, pg, 3);
   t.mapRange(va + 4n * span, (1n << 34n) + 4n * span, span, 3);
@@ -190,10 +173,10 @@ export function describePreserveSuite(kf: KunitFormat, opts: PreserveSuiteOption
                 // Same memory: the pages were the old table's and are now t's; from an image: claimed.
                 expect(mem.pagesInUse).toBe(viaImage ? d.tables.length : inUse);
                 expect(json(dumpTable(t))).toBe(dump);
-                checkTranslations(t, model, pg);
+                expectModelTranslations(t, model, pg);
                 mem.releaseReserved();
                 runOps(t, model, pg, after);
-                checkTranslations(t, model, pg);
+                expectModelTranslations(t, model, pg);
                 t.deinit();
                 expect(mem.pagesInUse).toBe(0);
               },

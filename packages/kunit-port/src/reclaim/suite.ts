@@ -5,7 +5,7 @@
  * option on in which the table pages in use equal, after every step, the
  * minimum the mapped leaves need (the top plus every table on a leaf's path).
  */
-import { IntervalMap, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { IntervalMap } from '@genpt/pt-core';
 import type { PtIommu } from '@genpt/iommu-ops';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,18 @@ import { IotlbHarness } from '../iotlb/harness.js';
 import { GENERIC_MODEL } from '../iotlb/models.js';
 import { cfgName, type KunitFormat } from '../kunit/fixture.js';
 import { leafPathTables, tablePages } from '../resize/leaves.js';
+import {
+  type WindowMap,
+  type WindowUnmap,
+  expectModelTranslations,
+  windowBase,
+  windowMapFields,
+  windowMapVa,
+  windowSpan,
+  windowUnmapFields,
+  windowVa,
+  WINDOW_PAGES,
+} from '../suites/window.js';
 
 export interface ReclaimSuiteOptions {
   numRuns?: number;
@@ -26,17 +38,12 @@ export function minimalTablePages(t: PtIommu): number {
   return tablePages(t, leafPathTables(t));
 }
 
-function baseOf(t: PtIommu): bigint {
-  const top = ptTopRange(t.common);
-  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << 31n);
-}
-
 /** Map a lower table's worth of smallest pages one by one, unmap them one by one: reclaim frees the table (and emptied parents). */
 function testExplicit(h: IotlbHarness): void {
   const t = h.t;
   const pg = h.priv.smallestPgsz;
   const span = P(t.common.itemLg2sz[1]!);
-  const at = baseOf(t) + 4n * span;
+  const at = windowBase(t) + 4n * span;
   const before = h.priv.mem.pagesInUse;
   for (const off of [0n, pg, span - pg]) expect(h.map(at + off, (1n << 34n) + off, pg)).toBe('ok');
   for (const off of [0n, pg, span - pg]) expect(h.unmap(at + off, pg)).toBe(pg);
@@ -51,29 +58,14 @@ function testExplicit(h: IotlbHarness): void {
   expect(h.reclaim(at, span)).toBe(0);
 }
 
-type Op =
-  | { op: 'map'; page: number; pages: number; align: number }
-  | { op: 'unmap'; page: number; pages: number }
-  | { op: 'reclaim'; page: number; pages: number };
+type Op = WindowMap | WindowUnmap | { op: 'reclaim'; page: number; pages: number };
 
-const WINDOW = 4096;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      op: fc.constant('map' as const),
-      page: fc.nat(WINDOW - 1),
-      pages: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constantFrom(16, 512, 1024)),
-      align: fc.constantFrom(1, 16, 512),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({ op: fc.constant('unmap' as const), page: fc.nat(WINDOW - 1), pages: fc.integer({ min: 1, max: 600 }) }),
-  },
+  { weight: 3, arbitrary: fc.record(windowMapFields()) },
+  { weight: 3, arbitrary: fc.record(windowUnmapFields(600)) },
   {
     weight: 1,
-    arbitrary: fc.record({ op: fc.constant('reclaim' as const), page: fc.nat(WINDOW - 1), pages: fc.integer({ min: 1, max: 2048 }) }),
+    arbitrary: fc.record({ op: fc.constant('reclaim' as const), page: fc.nat(WINDOW_PAGES - 1), pages: fc.integer({ min: 1, max: 2048 }) }),
   },
 );
 
@@ -81,30 +73,27 @@ function runSequence(h: IotlbHarness, ops: Op[]): void {
   const t = h.t;
   const model = new IntervalMap();
   const pg = h.priv.smallestPgsz;
-  const base = baseOf(t);
-  const end = base + BigInt(WINDOW) * pg;
+  const base = windowBase(t);
   for (const o of ops) {
     if (o.op === 'map') {
-      const a = BigInt(o.align);
-      const va = base + (BigInt(o.page) / a) * a * pg;
-      let len = BigInt(o.pages) * pg;
-      if (va + len > end) len = end - va;
-      if (len <= 0n || model.overlaps(va, va + len - 1n)) continue;
+      const va = windowMapVa(base, pg, o);
+      const len = windowSpan(model, base, pg, va, o.pages);
+      if (len === undefined) continue;
       const oa = (1n << 34n) + (va - base);
       expect(h.map(va, oa, len)).toBe('ok');
       model.map(va, va + len - 1n, oa);
     } else if (o.op === 'unmap') {
-      const va = base + BigInt(o.page) * pg;
+      const va = windowVa(base, pg, o.page);
       const n = h.unmap(va, BigInt(o.pages) * pg);
       if (n > 0n) {
         expect(model.covers(va, va + n - 1n)).toBe(true);
         model.unmap(va, va + n - 1n);
       }
     } else {
-      h.reclaim(base + BigInt(o.page) * pg, BigInt(o.pages) * pg);
+      h.reclaim(windowVa(base, pg, o.page), BigInt(o.pages) * pg);
     }
     expect(h.priv.mem.pagesInUse, `table pages after ${JSON.stringify(o)}`).toBe(minimalTablePages(t));
-    for (const m of model) for (const va of [m.start, m.last & ~(pg - 1n)]) expect(BigInt(t.iovaToPhys(va))).toBe(m.oa + (va - m.start));
+    expectModelTranslations(t, model, pg);
   }
 }
 
