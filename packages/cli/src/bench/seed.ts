@@ -238,11 +238,13 @@ export function measureRow(f: BenchFormat, shape: Shape, opts: TimingOptions): S
   if (Number(got) !== r0.len || batch.count !== 1 || Number(batch.oa(0)) !== r0.pa || Number(batch.len(0)) !== r0.len) {
     throw new Error(`${f.key} ${pgcount}x2^${pgsizeLg2}: the OA batch did not list the range unmapped`);
   }
+  // One options object, made once, as a caller draining in a loop would.
+  const oasOpts = { oas: batch };
   const oasT = timeBatches(
     (i) => full.tNew.mapRange(ranges[i]!.iova, ranges[i]!.pa, ranges[i]!.len, RW),
     (i) => {
       batch.clear();
-      full.tNew.unmapRange(ranges[i]!.iova, ranges[i]!.len, full.g, { oas: batch });
+      full.tNew.unmapRange(ranges[i]!.iova, ranges[i]!.len, full.g, oasOpts);
     },
     opts,
   );

@@ -30,6 +30,10 @@ type Piece =
   | { kind: 'leaf'; contig: number; oa: number; prot: number }
   /** A leaf whose OA starts where the previous leaf's ends (what a map writes). */
   | { kind: 'next'; contig: number; prot: number }
+  /** n single-item leaves that each follow on (one map of n pages): the bulk ops' unrolled loops. */
+  | { kind: 'run'; n: number; prot: number }
+  /** A leaf that would follow on but for `far` x 4 GiB: the same low word, another high word. */
+  | { kind: 'far'; far: number; prot: number }
   | { kind: 'table'; page: number };
 
 const pair = new U64Pair();
@@ -55,15 +59,25 @@ function arbPieces(contigs: number[], canTable: boolean): fc.Arbitrary<Piece[]> 
     prot: fc.integer({ min: 0, max: 63 }),
   });
   const next = fc.record({ kind: fc.constant('next' as const), contig: fc.constantFrom(...contigs), prot: fc.constantFrom(3, 3, 3, 1) });
+  const run = fc.record({ kind: fc.constant('run' as const), n: fc.integer({ min: 2, max: 40 }), prot: fc.constantFrom(3, 1) });
+  const far = fc.record({ kind: fc.constant('far' as const), far: fc.integer({ min: 1, max: 3 }), prot: fc.constant(3) });
   const table = fc.record({ kind: fc.constant('table' as const), page: fc.integer({ min: 1, max: 2 ** 20 }) });
   const kinds = canTable
     ? fc.oneof(
         { arbitrary: empty, weight: 1 },
         { arbitrary: leaf, weight: 1 },
         { arbitrary: next, weight: 3 },
+        { arbitrary: run, weight: 1 },
+        { arbitrary: far, weight: 1 },
         { arbitrary: table, weight: 1 },
       )
-    : fc.oneof({ arbitrary: empty, weight: 1 }, { arbitrary: leaf, weight: 1 }, { arbitrary: next, weight: 3 });
+    : fc.oneof(
+        { arbitrary: empty, weight: 1 },
+        { arbitrary: leaf, weight: 1 },
+        { arbitrary: next, weight: 3 },
+        { arbitrary: run, weight: 1 },
+        { arbitrary: far, weight: 1 },
+      );
   return fc.array(kinds, { minLength: 1, maxLength: 24 });
 }
 
@@ -75,11 +89,19 @@ function twoTables(common: PtCommon, level: number, pieces: Piece[], items: numb
   const isz = common.itemLg2sz[level]!;
   let index = 0;
   let nextOa = 0;
-  for (const p of pieces) {
+  const expanded = pieces.flatMap((p): Piece[] =>
+    p.kind === 'run'
+      ? Array.from({ length: p.n }, () => ({ kind: 'next' as const, contig: 0, prot: p.prot }))
+      : p.kind === 'far'
+        ? [{ kind: 'leaf' as const, contig: 0, oa: -p.far, prot: p.prot }]
+        : [p],
+  );
+  for (const p of expanded) {
     if (p.kind === 'empty') {
       index += p.n;
       continue;
     }
+    if (p.kind === 'run' || p.kind === 'far') continue;
     if (p.kind === 'table') {
       if (index >= items) break;
       a.index = index++;
@@ -94,7 +116,13 @@ function twoTables(common: PtCommon, level: number, pieces: Piece[], items: numb
     if (fmt.iommuSetProt(common, attrs, p.prot) !== 0) continue;
     const size = 2 ** (isz + p.contig);
     // A following leaf needs an OA aligned to its size; else start a fresh one.
-    const oa = p.kind === 'next' && nextOa % size === 0 ? nextOa : (p.kind === 'leaf' ? p.oa : index + 1) * size;
+    // (A far leaf: a negative oa, the 4 GiB steps (or item sizes, if larger) past the following OA.)
+    const oa =
+      p.kind === 'leaf' && p.oa < 0
+        ? Math.ceil(nextOa / size) * size + -p.oa * Math.max(size, 2 ** 32)
+        : p.kind === 'next' && nextOa % size === 0
+          ? nextOa
+          : (p.kind === 'leaf' ? p.oa : index + 1) * size;
     a.index = index;
     fmt.installLeafEntry(a, numberHi(oa), numberLo(oa), isz + p.contig, attrs);
     nextOa = oa + size;
