@@ -22,6 +22,7 @@ import {
   u64ToBigInt,
   type AnyPtFormat,
 } from '@genpt/pt-core';
+import { defaultGoldenCfg } from './session.js';
 import type { GoldenTrace } from './schema.js';
 
 export interface DecodeReport {
@@ -43,11 +44,13 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
   common.features = featureBits(trace.config.features, fmt.featureNames);
   common.maxVaszLg2 = trace.init.maxVaszLg2!;
   common.maxOaszLg2 = trace.init.maxOaszLg2!;
+  // The format's init sets what the config decides beyond the widths (a granule chosen at init: DART, ARMv8).
+  fmt.iommuFmtInit(common, defaultGoldenCfg(trace.config));
   const vasz = trace.init.maxVaszLg2!;
   const signExtend = common.feature(PT_FEAT_SIGN_EXTEND);
   const oaMask = (1n << BigInt(fmt.maxOutputAddressLg2)) - 1n;
   // A scratch table to decode and re-encode items in.
-  const scratch = common.mem.alloc(12);
+  const scratch = common.mem.alloc(Math.max(12, common.tablememLg2sz));
   const range = new PtRange(common);
   const pts = new PtState(range).init(range, 0, scratch);
   const words = common.words;

@@ -13,6 +13,10 @@ export interface GoldenConfig {
   hwMaxOaszLg2: number;
   startingLevel?: number;
   topLevel?: number;
+  /** dart: the page sizes the hardware uses (the cfg's pgsizeBitmap). */
+  cfgPgsizeBitmap?: number;
+  /** armv8: the translation granule, 12, 14 or 16. */
+  tgszLg2?: number;
 }
 
 export interface GoldenInit {

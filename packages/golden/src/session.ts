@@ -57,15 +57,17 @@ function gatherPages(t: PtIommu, g: IommuIotlbGather): number {
   return pages;
 }
 
-/** The trace config as the format's cfg: generic fields, featureBits, and the format's own level field. */
+/** The trace config as the format's cfg: generic fields, featureBits, and the format's own fields (level, page-size bitmap, granule). */
 export function defaultGoldenCfg(config: GoldenConfig): PtIommuCfg {
-  const cfg: PtIommuCfg & { startingLevel?: number; topLevel?: number } = {
+  const cfg: PtIommuCfg & { startingLevel?: number; topLevel?: number; pgsizeBitmap?: number; tgszLg2?: number } = {
     features: config.featureBits,
     hwMaxVaszLg2: config.hwMaxVaszLg2,
     hwMaxOaszLg2: config.hwMaxOaszLg2,
   };
   if (config.startingLevel !== undefined) cfg.startingLevel = config.startingLevel;
   if (config.topLevel !== undefined) cfg.topLevel = config.topLevel;
+  if (config.cfgPgsizeBitmap !== undefined) cfg.pgsizeBitmap = config.cfgPgsizeBitmap;
+  if (config.tgszLg2 !== undefined) cfg.tgszLg2 = config.tgszLg2;
   return cfg;
 }
 

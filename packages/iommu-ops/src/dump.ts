@@ -16,7 +16,6 @@ import {
   ptIterFirst,
   ptTablePointerOk,
   u64ToBigInt,
-  type AnyPtFormat,
   type PtCommon,
 } from '@genpt/pt-core';
 import type { PtIommu } from './pt-iommu.js';
@@ -57,7 +56,7 @@ export interface TableDump {
   tables: DumpTable[];
 }
 
-const masks = new WeakMap<AnyPtFormat, bigint>();
+const masks = new WeakMap<PtCommon, bigint>();
 
 /**
  * The bits a format uses for a table pointer's address, found by encoding
@@ -65,7 +64,8 @@ const masks = new WeakMap<AnyPtFormat, bigint>();
  */
 export function tableAddressMask(common: PtCommon): bigint {
   const fmt = common.fmt;
-  let mask = masks.get(fmt);
+  // Per table: a format's address field may depend on its config (DART v1/v2).
+  let mask = masks.get(common);
   if (mask !== undefined) return mask;
   const attrs = new PtWriteAttrs();
   const encode = (pa: number): bigint => {
@@ -76,9 +76,10 @@ export function tableAddressMask(common: PtCommon): bigint {
     fmt.installTable(pts, pa, attrs);
     return u64ToBigInt(pts.words[1]!, pts.words[0]!);
   };
-  const maxPa = 2 ** Math.min(fmt.maxOutputAddressLg2, 56) - 4096;
+  // The highest table address: tables are aligned to their size.
+  const maxPa = 2 ** Math.min(fmt.maxOaLg2(common), 56) - 2 ** Math.max(12, common.tablememLg2sz);
   mask = encode(0) ^ encode(maxPa);
-  masks.set(fmt, mask);
+  masks.set(common, mask);
   return mask;
 }
 

@@ -14,6 +14,7 @@ import {
   PtRange,
   PtState,
   TableMemory,
+  ptTableMemoryFor,
   U64Pair,
   bit,
   featureNames,
@@ -134,7 +135,7 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
   private constructor(fmt: F, opts: PtIommuOptions) {
     this.fmt = fmt;
     this.walks = iommuPtImpl(fmt);
-    const mem = opts.mem ?? new TableMemory();
+    const mem = opts.mem ?? ptTableMemoryFor(fmt);
     this.common = new PtCommon(fmt, mem, {
       debug: opts.debug ?? false,
       strict: opts.strict ?? false,

@@ -96,6 +96,14 @@ export class PtCommon {
   /** PT_SUPPORTED_FEATURES as this build sees it (debug widens it). */
   readonly supportedFeatures: number;
   readonly forceEnabledFeatures: number;
+  /**
+   * Size of a level 0 item and of a non-top table (lg2): the format's
+   * PT_GRANULE_LG2SZ and PT_TABLEMEM_LG2SZ, unless its init chose others for
+   * this table ({@link PtCommon.setGeometry}: ARMv8's and DART's granule
+   * comes from the config).
+   */
+  granuleLg2sz: number;
+  tablememLg2sz: number;
   /** pt_table_item_lg2sz per level. */
   readonly itemLg2sz: Uint8Array;
   /** pt_num_items_lg2 per level. */
@@ -124,6 +132,19 @@ export class PtCommon {
 
     this.itemLg2sz = new Uint8Array(PT_MAX_LEVELS);
     this.numItemsLg2 = new Uint8Array(PT_MAX_LEVELS);
+    this.granuleLg2sz = fmt.granuleLg2sz;
+    this.tablememLg2sz = fmt.tablememLg2sz;
+    this.computeGeometry();
+    this.vaPrefix = fmt.fullVaPrefix(this) === 0 ? 0 : -1;
+    const mask = fmt.topPhysMask;
+    let ffs = 0;
+    while (ffs < 64 && !((mask >> BigInt(ffs)) & 1n)) ffs++;
+    this.topPhysMaskFfs = ffs;
+  }
+
+  /** Ask the format for every level's item size and item count. */
+  private computeGeometry(): void {
+    const fmt = this.fmt;
     const range = new PtRange(this);
     const pts = new PtState(range);
     for (let level = 0; level <= fmt.maxTopLevel; level++) {
@@ -131,11 +152,18 @@ export class PtCommon {
       this.itemLg2sz[level] = fmt.tableItemLg2sz(pts);
       this.numItemsLg2[level] = fmt.numItemsLg2(pts);
     }
-    this.vaPrefix = fmt.fullVaPrefix(this) === 0 ? 0 : -1;
-    const mask = fmt.topPhysMask;
-    let ffs = 0;
-    while (ffs < 64 && !((mask >> BigInt(ffs)) & 1n)) ffs++;
-    this.topPhysMaskFfs = ffs;
+  }
+
+  /**
+   * For a format whose granule is chosen at init (from iommuFmtInit, before
+   * the top is allocated): this table's level 0 item size and non-top table
+   * size, every level's geometry recomputed from them.
+   */
+  setGeometry(granuleLg2sz: number, tablememLg2sz: number): void {
+    this.granuleLg2sz = granuleLg2sz;
+    this.tablememLg2sz = tablememLg2sz;
+    this.computeGeometry();
+    this.topSpanLg2 = this.spanOfTop(this.topLevel);
   }
 
   /** Bitmap of PT_FEAT_* requested for this table. */

@@ -60,12 +60,14 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
     out.lo |= u64ShlLo(0, pts.index, isz);
   }
 
+  /** Default: from this table's granule and table size (PtCommon.granuleLg2sz, the format's unless init chose). */
   tableItemLg2sz(pts: PtState): number {
-    return this.granuleLg2sz + (this.tablememLg2sz - Math.log2(this.itemWordSize)) * pts.level;
+    const c = pts.range.common;
+    return c.granuleLg2sz + (c.tablememLg2sz - Math.log2(this.itemWordSize)) * pts.level;
   }
 
-  pgszLg2ToLevel(_common: PtCommon, pgsizeLg2: number): number {
-    return ptDefaultPgszLg2ToLevel(this.granuleLg2sz, this.tablememLg2sz, Math.log2(this.itemWordSize), pgsizeLg2);
+  pgszLg2ToLevel(common: PtCommon, pgsizeLg2: number): number {
+    return ptDefaultPgszLg2ToLevel(common.granuleLg2sz, common.tablememLg2sz, Math.log2(this.itemWordSize), pgsizeLg2);
   }
 
   entryNumContigLg2(_pts: PtState): number {
@@ -106,8 +108,8 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
     return this.maxOutputAddressLg2;
   }
 
-  hasSystemPageSize(_common: PtCommon): boolean {
-    return this.granuleLg2sz === 12;
+  hasSystemPageSize(common: PtCommon): boolean {
+    return common.granuleLg2sz === 12;
   }
 
   fullVaPrefix(_common: PtCommon): number {

@@ -47,6 +47,12 @@ export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
   readonly tablememLg2sz: number;
   /** PT_TOP_PHYS_MASK: bits of the top table PA the hardware root pointer holds */
   readonly topPhysMask: bigint;
+  /**
+   * Where a TableMemory made for this format starts (ptTableMemoryFor), for
+   * formats whose table pointers hold fewer address bits than the default
+   * base (2^40) needs; undefined: the default.
+   */
+  readonly tableMemoryBasePa?: number;
   /** PT_SUPPORTED_FEATURES of the production build */
   readonly supportedFeatures: number;
   /** PT_FORCE_ENABLED_FEATURES */

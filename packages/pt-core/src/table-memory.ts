@@ -340,3 +340,13 @@ function checkWord(v: number, where: string, name: string): void {
 function paText(pa: unknown): string {
   return typeof pa === 'number' ? `0x${pa.toString(16)}` : argDescribe(pa);
 }
+
+/**
+ * A TableMemory for tables of `fmt`: at the format's tableMemoryBasePa when
+ * it has one (DART v1's table pointers hold 36 address bits), else the
+ * default base; `opts` as for the constructor (an explicit basePa wins).
+ */
+export function ptTableMemoryFor(fmt: { readonly tableMemoryBasePa?: number }, opts: TableMemoryOptions = {}): TableMemory {
+  const basePa = opts.basePa ?? fmt.tableMemoryBasePa;
+  return new TableMemory(basePa === undefined ? opts : { ...opts, basePa });
+}
