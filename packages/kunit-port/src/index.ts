@@ -24,6 +24,7 @@ export { IotlbHarness, IotlbViolation } from './iotlb/harness.js';
 export { EmulatedIotlb, describeStale, type IotlbErase, type IotlbKind, type IotlbStale } from './iotlb/iotlb.js';
 export {
   amdModel,
+  DART_MODEL,
   GENERIC_MODEL,
   GENERIC_STRICT_MODEL,
   INVALIDATION_MODELS,

@@ -29,7 +29,7 @@ export interface IotlbModelContext {
 }
 
 export interface InvalidationModel {
-  readonly name: 'GENERIC' | 'AMD' | 'VTD' | 'RISCV' | 'SMMUV3';
+  readonly name: 'GENERIC' | 'AMD' | 'VTD' | 'RISCV' | 'SMMUV3' | 'DART';
   /** Where the rule comes from. */
   readonly source: string;
   invalidate(iotlb: EmulatedIotlb, g: IotlbGatherView, ctx: IotlbModelContext): void;
@@ -210,4 +210,23 @@ export function smmuv3Model(opts: { granuleLg2: number }): InvalidationModel {
   };
 }
 
-export const INVALIDATION_MODELS = { GENERIC: GENERIC_MODEL, AMD: amdModel(), VTD: VTD_MODEL, RISCV: RISCV_MODEL } as const;
+/**
+ * Apple DART: the Linux driver's iotlb_sync flushes the whole TLB of every
+ * stream the domain is attached to (apple_dart_domain_flush_tlb() issues
+ * DART_TLB_OP_FLUSH per stream, whatever the range): everything goes.
+ */
+export const DART_MODEL: InvalidationModel = {
+  name: 'DART',
+  source: 'drivers/iommu/apple-dart.c apple_dart_domain_flush_tlb(): a per-stream flush of everything',
+  invalidate(iotlb) {
+    iotlb.clear();
+  },
+};
+
+export const INVALIDATION_MODELS = {
+  GENERIC: GENERIC_MODEL,
+  AMD: amdModel(),
+  VTD: VTD_MODEL,
+  RISCV: RISCV_MODEL,
+  DART: DART_MODEL,
+} as const;

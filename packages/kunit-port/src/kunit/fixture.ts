@@ -10,7 +10,8 @@ import {
   loOfBig,
   ptSupportedFeatures,
   u64Log2,
-  TableMemory,
+  type TableMemory,
+  ptTableMemoryFor,
   type AnyPtFormat,
   type PtCommon,
   type PtIommuCfg,
@@ -74,7 +75,7 @@ export class KunitPriv {
     if (!cfg.hwMaxVaszLg2) cfg.hwMaxVaszLg2 = fmt.maxVaAddressLg2;
     if (!cfg.hwMaxOaszLg2) cfg.hwMaxOaszLg2 = fmt.maxOutputAddressLg2;
     this.cfg = cfg;
-    this.mem = new TableMemory();
+    this.mem = ptTableMemoryFor(fmt);
     this.table = PtIommu.init(fmt, cfg, {
       debug: true,
       checked: true,

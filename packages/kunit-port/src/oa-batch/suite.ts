@@ -164,7 +164,8 @@ function testLargeLeaf(h: IotlbHarness): void {
 function testPartialStops(h: IotlbHarness): void {
   const t = h.t;
   const pg = h.priv.smallestPgsz;
-  const va = windowBase(t) + (1n << 30n);
+  // Past the random sequences' window.
+  const va = windowBase(t) + BigInt(WINDOW_PAGES) * pg;
   const expected: Run[] = [];
   for (let i = 0n; i < 6n; i++) {
     const oa = (1n << 34n) + ((i * 5n) % 6n) * (1n << 30n) + i * 2n * pg;
@@ -256,7 +257,11 @@ export function describeOaBatchSuite(kf: KunitFormat, opts: OaBatchSuiteOptions 
           expect(priv.mem.pagesInUse).toBe(0);
         });
 
-        it('mutation oaBatchPageSized (every leaf listed as one page) is caught', () => {
+        it('mutation oaBatchPageSized (every leaf listed as one page) is caught', (ctx) => {
+          const probe = new KunitPriv(kf, n);
+          const onePageSize = probe.largestPgszLg2 === Math.log2(Number(probe.smallestPgsz));
+          probe.table.deinit();
+          if (onePageSize) ctx.skip('one page size only: every leaf is one page, which the mutation lists correctly');
           setPtTestMutation('oaBatchPageSized', true);
           try {
             const h = new IotlbHarness(kf, n, GENERIC_MODEL);

@@ -13,7 +13,7 @@
  * - a mutation (collapse freeing the table before storing the leaf) that the
  *   walker catches.
  */
-import { IntervalMap, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { IntervalMap } from '@genpt/pt-core';
 import { dumpTable, IommuIotlbGather, setPtTestMutation, type PtIommu } from '@genpt/iommu-ops';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import { outcome, snapshot } from '../suites/outcome.js';
 import { HitlessViolation, HitlessWatch, probesFor } from './hitless.js';
 import { bestLeaves, leafAt, leafPathTables, tableLeaves, tablePages } from './leaves.js';
 import { RefWalker } from './ref-walker.js';
+import { vaInto } from '../suites/window.js';
 
 export interface ResizeSuiteOptions {
   /** fast-check runs per config (default 20). */
@@ -37,8 +38,7 @@ const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 /** The table's first VA plus 2^31 (every size up to 1 GiB is aligned there). */
 function baseOf(t: PtIommu): bigint {
-  const top = ptTopRange(t.common);
-  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << 31n);
+  return vaInto(t, 31);
 }
 
 /** Page sizes up to 1 GiB (larger ones only cost time). */

@@ -8,18 +8,22 @@ import { isPtError, PT_FEAT_DYNAMIC_TOP, PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToB
 import { dumpTable, iommuUnmap, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { oaInto, vaInto } from './window.js';
 
 const RW = 3;
 
 interface Scenario {
   name: string;
-  /** Offset from the table's start and length, in smallest pages; OA = VA + 2^40. */
+  /** Offset from the table's start and length, in smallest pages; OA = VA + 2^40 (or less: oaInto). */
   at: (pg: bigint, top: bigint, priv: KunitPriv) => { iova: bigint; len: bigint };
 }
 
+/** 2^lg2, or half a narrow table's VA width (fresh() maps at a quarter of it). */
+const into = (priv: KunitPriv, lg2: number): bigint => 1n << BigInt(Math.min(lg2, priv.common.maxVaszLg2 - 1));
+
 const scenarios: Scenario[] = [
-  { name: 'one page far from anything mapped', at: (pg, top) => ({ iova: top + (1n << 36n) + 5n * pg, len: pg }) },
-  { name: 'a run across three lowest-level tables', at: (pg, top) => ({ iova: top + (1n << 33n) - 3n * pg, len: 1030n * pg }) },
+  { name: 'one page far from anything mapped', at: (pg, top, priv) => ({ iova: top + into(priv, 36) + 5n * pg, len: pg }) },
+  { name: 'a run across three lowest-level tables', at: (pg, top, priv) => ({ iova: top + into(priv, 33) - 3n * pg, len: 1030n * pg }) },
   {
     name: 'the top of the largest range the table can grow to',
     at: (pg, _top, priv) => {
@@ -48,7 +52,7 @@ function fresh(kf: KunitFormat, n: number) {
   const top = ptTopRange(t.common);
   const base = u64ToBigInt(top.vaHi, top.vaLo);
   // Something already mapped, so failures happen in a populated table.
-  t.mapRange(base + (1n << 32n), 1n << 40n, priv.smallestPgsz, RW);
+  t.mapRange(vaInto(t, 32), oaInto(t, 40), priv.smallestPgsz, RW);
   return { priv, t, base };
 }
 
@@ -61,7 +65,8 @@ export function describeIommuPtAllocFailure(kf: KunitFormat): void {
             // How many allocations the map makes when nothing fails.
             const probe = fresh(kf, n);
             const { iova, len } = sc.at(probe.priv.smallestPgsz, probe.base, probe.priv);
-            const oa = (iova & ((1n << 40n) - 1n)) + (1n << 40n);
+            const ob = oaInto(probe.t, 40);
+            const oa = (iova & (ob - 1n)) + ob;
             const calls0 = probe.priv.mem.allocCalls;
             probe.t.mapRange(iova, oa, len, RW);
             const allocs = probe.priv.mem.allocCalls - calls0;

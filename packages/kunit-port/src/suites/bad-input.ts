@@ -3,7 +3,7 @@
  * the kernel leaves it — unchanged where it validates before writing (the
  * dump before and after is identical), its partial result where it has one.
  */
-import { PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToBigInt, type U64 } from '@genpt/pt-core';
+import { PT_FEAT_SIGN_EXTEND, type U64 } from '@genpt/pt-core';
 import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
@@ -11,6 +11,7 @@ import { describeCorruptTable } from './corrupt.js';
 import { describeFuzz } from './fuzz.js';
 import { snapshot, typedOutcome } from './outcome.js';
 import { describeStrict } from './strict.js';
+import { vaInto } from './window.js';
 
 const RW = 3;
 const M64 = (1n << 64n) - 1n;
@@ -35,8 +36,7 @@ interface Ctx {
 function setup(kf: KunitFormat, n: number): Ctx {
   const priv = new KunitPriv(kf, n);
   const t = priv.table;
-  const top = ptTopRange(t.common);
-  const base = u64ToBigInt(top.vaHi, top.vaLo) + (1n << 30n);
+  const base = vaInto(t, 30);
   const pg = priv.smallestPgsz;
   t.mapRange(base, base, pg, RW);
   const vasz = t.common.maxVaszLg2;

@@ -8,11 +8,12 @@
  * leads outside the table memory or to a page never allocated fail with
  * EFAULT naming it, and write nothing there.
  */
-import { hiOfBig, loOfBig, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { hiOfBig, loOfBig } from '@genpt/pt-core';
 import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, tableAddressMask, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { typedOutcome } from './outcome.js';
+import { oaInto, vaInto } from './window.js';
 
 const RW = 3;
 
@@ -37,13 +38,19 @@ function firstNonZeroWord(words: Int32Array, from: number): number {
   return -1;
 }
 
+/** Pages (4 KiB) one lower table of t takes: 1, or 4 with a 16 KiB granule. */
+function tablePagesOf(t: PtIommu): number {
+  return 2 ** (Math.max(12, t.common.tablememLg2sz) - 12);
+}
+
 /** Rewrite the table pointer at `at` to point at `target` (only the address field changes). */
 function repoint(t: PtIommu, at: { pa: number; raw: bigint }, target: number): void {
   const mask = tableAddressMask(t.common);
-  // The address field holds the PA in place (PA bits above the page offset); find its shift from the mask.
+  // Find where the address field starts from the mask.
   let shift = 0n;
   while (shift < 64n && !((mask >> shift) & 1n)) shift++;
-  const field = (BigInt(target) >> 12n) << shift;
+  // Its lowest bit is the PA's bit at the tables' alignment (4 KiB, or 16 KiB with a 16 KiB granule).
+  const field = (BigInt(target) >> BigInt(Math.max(12, t.common.tablememLg2sz))) << shift;
   const raw = (at.raw & ~mask) | (field & mask);
   t.common.mem.write64(at.pa, hiOfBig(raw), loOfBig(raw));
 }
@@ -56,8 +63,7 @@ export function describeCorruptTable(kf: KunitFormat): void {
         const setup = () => {
           const priv = new KunitPriv(kf, n);
           const t = priv.table;
-          const top = ptTopRange(t.common);
-          const base = u64ToBigInt(top.vaHi, top.vaLo) + (1n << 30n);
+          const base = vaInto(t, 30);
           const span = 1n << BigInt(t.common.itemLg2sz[1]!);
           t.mapRange(base, 1n << 33n, priv.smallestPgsz, RW);
           t.mapRange(base + span, 1n << 34n, priv.smallestPgsz, RW);
@@ -86,20 +92,21 @@ export function describeCorruptTable(kf: KunitFormat): void {
           const [dcode] = codeAndMessage(() => t.deinit());
           expect(dcode).toBe('EFAULT');
           // The leaf table the pointer used to name is unreachable now: the only page left.
-          expect(priv.mem.pagesInUse).toBe(1);
+          expect(priv.mem.pagesInUse).toBe(tablePagesOf(t));
           expect(t.isLive).toBe(false);
         });
 
         it('a pointer to a page never allocated is not freed by deinit', () => {
           const { priv, t, ptrs } = setup();
           const mem = priv.mem;
-          const free = mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / 4096) * 4096;
+          const align = 2 ** Math.max(12, t.common.tablememLg2sz);
+          const free = mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / align) * align;
           expect(mem.blockLg2(free)).toBe(-1);
           repoint(t, ptrs[0]!, free);
           expect(codeAndMessage(() => t.validate())[1]).toContain('is not an allocated table');
           const inUse = mem.pagesInUse;
           expect(codeAndMessage(() => t.deinit())[0]).toBe('EFAULT');
-          expect(mem.pagesInUse).toBe(1);
+          expect(mem.pagesInUse).toBe(tablePagesOf(t));
           expect(inUse).toBeGreaterThan(1);
           // The free page was never handed to free(): a later allocation still gets it intact.
           expect(mem.blockLg2(free)).toBe(-1);
@@ -110,7 +117,7 @@ export function describeCorruptTable(kf: KunitFormat): void {
           const mem = priv.mem;
           return [
             ['outside the table memory', mem.basePa + mem.maxBytes + (1 << 20)],
-            ['a page that holds no allocated table', mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / 4096) * 4096],
+            ['a page that holds no allocated table', mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / 16384) * 16384],
           ];
         };
 
@@ -120,7 +127,7 @@ export function describeCorruptTable(kf: KunitFormat): void {
             const span = 1n << BigInt(t.common.itemLg2sz[1]!);
             const pg = BigInt(priv.smallestPgsz);
             // The last page before the bad pointer's span, so an unmap can run into it without a hole.
-            t.mapRange(base + span - pg, 1n << 36n, pg, RW);
+            t.mapRange(base + span - pg, oaInto(t, 36), pg, RW);
             repoint(t, ptrs[1]!, target);
             const before = dumpTable(t);
             const inUse = priv.mem.pagesInUse;
@@ -175,7 +182,7 @@ export function describeCorruptTable(kf: KunitFormat): void {
           repoint(t, ptrs[1]!, target);
           expect(codeAndMessage(() => t.validate())[1]).toContain('is reached twice');
           expect(codeAndMessage(() => t.deinit())[0]).toBe('EFAULT');
-          expect(priv.mem.pagesInUse).toBe(1);
+          expect(priv.mem.pagesInUse).toBe(tablePagesOf(t));
         });
       });
     });

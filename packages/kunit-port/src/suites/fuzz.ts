@@ -7,11 +7,12 @@
  * end every page is freed. Bounded: a fixed number of runs per config.
  */
 import fc from 'fast-check';
-import { argDescribe, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { argDescribe } from '@genpt/pt-core';
 import { IommuDirtyBitmap, IommuIotlbGather } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { outcome, snapshot } from './outcome.js';
+import { vaInto } from './window.js';
 
 /** Calls tried per config (each run is a sequence of up to 12 calls). */
 export const FUZZ_RUNS = 60;
@@ -60,8 +61,7 @@ export function describeFuzz(kf: KunitFormat): void {
         it(`${FUZZ_RUNS} sequences of calls: success or a typed errno, state kept on error, nothing leaked`, () => {
           let tried = 0;
           const probe = new KunitPriv(kf, n);
-          const top = ptTopRange(probe.common);
-          const base = u64ToBigInt(top.vaHi, top.vaLo) + (1n << 30n);
+          const base = vaInto(probe.table, 30);
           const pg = probe.smallestPgsz;
           probe.table.deinit();
           fc.assert(

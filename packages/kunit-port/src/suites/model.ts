@@ -6,10 +6,11 @@
  * that deinit gives every table page back.
  */
 import fc from 'fast-check';
-import { IntervalMap, isPtError, ptTopRange, u64ToBigInt, type PtError } from '@genpt/pt-core';
+import { IntervalMap, isPtError, type PtError } from '@genpt/pt-core';
 import { IommuDirtyBitmap, IommuIotlbGather, IovaRangeRecorder, iommuUnmap, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { oaInto, vaInto } from './window.js';
 
 type Op =
   | { op: 'map'; page: number; pages: number; align: number; oaShift: number; prot: number }
@@ -54,20 +55,25 @@ class ModelRun {
   readonly pg: bigint;
   readonly base: bigint;
   readonly end: bigint;
+  /** Pages in the window: WINDOW_PAGES, or what a narrow table holds past base. */
+  private readonly pages: number;
 
   constructor(
     readonly t: PtIommu,
     priv: KunitPriv,
   ) {
     this.pg = priv.smallestPgsz;
-    const top = ptTopRange(t.common);
     // A window at 4 GiB into the table (past page 0; growth happens for DYNAMIC_TOP)
-    this.base = u64ToBigInt(top.vaHi, top.vaLo) + (1n << 32n);
-    this.end = this.base + BigInt(WINDOW_PAGES) * this.pg;
+    this.base = vaInto(t, 32);
+    // vaInto(t, 0) is the first VA plus one.
+    const first = vaInto(t, 0) - 1n;
+    const room = Number(((1n << BigInt(t.common.maxVaszLg2)) - (this.base - first)) / this.pg);
+    this.pages = Math.min(WINDOW_PAGES, 2 ** Math.floor(Math.log2(room)));
+    this.end = this.base + BigInt(this.pages) * this.pg;
   }
 
   va(page: number): bigint {
-    return this.base + BigInt(page) * this.pg;
+    return this.base + BigInt(page % this.pages) * this.pg;
   }
 
   check(va: bigint, what: string): void {
@@ -97,7 +103,8 @@ class ModelRun {
         if (start + len > this.end) len = this.end - start;
         if (len <= 0n) return;
         // OA equally aligned with the VA, or shifted to defeat large pages
-        const oa = (start & ((1n << 40n) - 1n)) + (1n << 40n) + BigInt(op.oaShift) * this.pg;
+        const ob = oaInto(this.t, 40);
+        const oa = (start & (ob - 1n)) + ob + BigInt(op.oaShift) * this.pg;
         const overlap = this.model.overlaps(start, start + len - 1n);
         let mapped: bigint;
         try {

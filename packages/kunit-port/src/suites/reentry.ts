@@ -9,6 +9,7 @@ import { isPtError, ptTopRange, u64ToBigInt, type U64 } from '@genpt/pt-core';
 import { IommuDirtyBitmap, IommuIotlbGather, IovaRangeRecorder, PtIommu, PtSpinLock, type IovaBitmap } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { oaInto } from './window.js';
 
 const RW = 3;
 
@@ -134,11 +135,11 @@ export function describeCallbackReentry(kf: KunitFormat): void {
           const before = priv.mem.pagesInUse;
           const high = 1n << BigInt(Math.min(priv.common.maxVaszLg2 - 1, 50));
           mode = 'throw';
-          expect(() => t.mapRange(high, 1n << 36n, priv.smallestPgsz, RW)).toThrow('driver failed');
+          expect(() => t.mapRange(high, oaInto(t, 36), priv.smallestPgsz, RW)).toThrow('driver failed');
           expect(priv.mem.pagesInUse).toBe(before);
           expect(lock.held).toBe(false);
           mode = 'reenter';
-          t.mapRange(high, 1n << 36n, priv.smallestPgsz, RW);
+          t.mapRange(high, oaInto(t, 36), priv.smallestPgsz, RW);
           expect(seen.slice(-1)).toEqual(['EBUSY']);
           expect(BigInt(t.iovaToPhys(high))).toBe(1n << 36n);
           t.deinit();

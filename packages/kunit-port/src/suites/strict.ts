@@ -5,11 +5,12 @@
  * without it they map as the kernel does. iova_to_phys of an IOVA outside a
  * strict table is 0.
  */
-import { PT_FEAT_SIGN_EXTEND, ptTopRange, u64ToBigInt } from '@genpt/pt-core';
+import { PT_FEAT_SIGN_EXTEND } from '@genpt/pt-core';
 import type { PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { snapshot, typedOutcome } from './outcome.js';
+import { vaInto } from './window.js';
 
 const RW = 3;
 
@@ -19,7 +20,7 @@ export function describeStrict(kf: KunitFormat): void {
   describe(`${kf.format.name} strict tables`, () => {
     kf.cfgs.forEach((_cfg, n) => {
       describe(cfgName(kf, n), () => {
-        const free = (t: PtIommu) => u64ToBigInt(ptTopRange(t.common).vaHi, ptTopRange(t.common).vaLo) + (1n << 30n);
+        const free = (t: PtIommu) => vaInto(t, 30);
 
         it('paddr + len past the maximum OA: mapped by default (the kernel checks only paddr), ERANGE when strict', () => {
           for (const strict of [false, true]) {

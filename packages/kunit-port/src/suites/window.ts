@@ -13,10 +13,24 @@ import { expect } from 'vitest';
 /** Smallest pages in the window of the random sequences. */
 export const WINDOW_PAGES = 4096;
 
-/** The table's first VA plus 2^31. */
-export function windowBase(t: PtIommu): bigint {
+/**
+ * A VA 2^lg2 past the table's first VA, or a quarter of the table's widest
+ * VA span if that is nearer (DART v1 has 30 bits): where the suites put
+ * their mappings, past page 0, far enough in that a DYNAMIC_TOP table grows.
+ */
+export function vaInto(t: PtIommu, lg2: number): bigint {
   const top = ptTopRange(t.common);
-  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << 31n);
+  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << BigInt(Math.min(lg2, t.common.maxVaszLg2 - 2)));
+}
+
+/** An OA of 2^lg2, or of a quarter of the table's OA width if that is lower (DART v1 has 36 bits). */
+export function oaInto(t: PtIommu, lg2: number): bigint {
+  return 1n << BigInt(Math.min(lg2, t.common.maxOaszLg2 - 2));
+}
+
+/** The table's first VA plus 2^31 (vaInto). */
+export function windowBase(t: PtIommu): bigint {
+  return vaInto(t, 31);
 }
 
 export interface WindowMap {
