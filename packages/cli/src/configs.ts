@@ -74,6 +74,16 @@ export function normaliseConfig(gf: GoldenFormat, raw: unknown, where: string): 
       throw new CliError(`${where}: config.${k} must be an integer 0..64`);
     config[k] = v;
   }
+  if (c.tgszLg2 !== undefined) {
+    if (c.tgszLg2 !== 12 && c.tgszLg2 !== 14 && c.tgszLg2 !== 16) throw new CliError(`${where}: config.tgszLg2 must be 12, 14 or 16`);
+    config.tgszLg2 = c.tgszLg2;
+  }
+  if (c.cfgPgsizeBitmap !== undefined) {
+    const v = c.cfgPgsizeBitmap;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+      throw new CliError(`${where}: config.cfgPgsizeBitmap must be a positive integer`);
+    config.cfgPgsizeBitmap = v;
+  }
   if (config.hwMaxVaszLg2 === 0) config.hwMaxVaszLg2 = gf.format.maxVaAddressLg2;
   if (config.hwMaxOaszLg2 === 0) config.hwMaxOaszLg2 = gf.format.maxOutputAddressLg2;
   return config;

@@ -43,9 +43,11 @@ export function demoScript(init: GoldenInit, hasDirty: boolean): DemoPart[] {
   const M = sz(mid);
   const bigFits = big !== undefined && start + 2n * sz(big) - 1n <= end;
 
+  // An OA the table can hold (DART v1 has 36 bits).
+  const oaBase = (init.maxOaszLg2 ?? 52) >= 40 ? 0x1234400000n : 0x12340000n;
   const maps: OpStep[] = [
     // The OA is only small-page aligned, so every page is small.
-    { op: 'map', iova: at(0n), paddr: hx(0x1234400000n + S), len: hx(M), prot: rw },
+    { op: 'map', iova: at(0n), paddr: hx(oaBase + S), len: hx(M), prot: rw },
     { op: 'map', iova: at(M), paddr: '0x40000000', len: hx(M), prot: IOMMU_READ },
     { op: 'map', iova: at(2n * M + 16n * S), paddr: hx(0x50000000n + 16n * S), len: hx(16n * S), prot: rw },
   ];

@@ -1,5 +1,6 @@
 /** The formats this command knows, by the names the golden traces use. */
 import { amdv1 } from '@genpt/fmt-amdv1';
+import { dart } from '@genpt/fmt-dart';
 import { riscv64 } from '@genpt/fmt-riscv64';
 import { vtdss } from '@genpt/fmt-vtdss';
 import { x86_64 } from '@genpt/fmt-x86-64';
@@ -12,7 +13,8 @@ export const formats: ReadonlyMap<string, GoldenFormat> = goldenFormats(
   ['vtdss', vtdss],
   ['riscv64', riscv64],
   ['mock', iommuMock],
+  ['dart', dart],
 );
 
-/** Every format the kernel's traces name. */
-export const KNOWN_FORMATS = ['amdv1', 'x86_64', 'mock', 'vtdss', 'riscv64'] as const;
+/** Every format the golden traces name. */
+export const KNOWN_FORMATS = ['amdv1', 'x86_64', 'mock', 'vtdss', 'riscv64', 'armv8', 'dart'] as const;

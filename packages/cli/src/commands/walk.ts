@@ -127,7 +127,13 @@ export function walk(argv: string[]): number {
   if (session.table === null) throw new CliError(`config ${config.name} does not initialise a ${gf.name} table`, String(session.init.err));
   const c = session.table.common;
   const topLevel = topLevelArg ?? c.topLevel;
-  const params = { features: c.features, maxVaszLg2: c.maxVaszLg2, maxOaszLg2: c.maxOaszLg2 };
+  const params = {
+    features: c.features,
+    maxVaszLg2: c.maxVaszLg2,
+    maxOaszLg2: c.maxOaszLg2,
+    granuleLg2sz: c.granuleLg2sz,
+    tablememLg2sz: c.tablememLg2sz,
+  };
   session.table.deinit();
 
   const align = 2 ** Math.min(c.topPhysMaskFfs, 30);

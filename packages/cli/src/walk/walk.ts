@@ -28,6 +28,9 @@ export interface WalkTableParams {
   features: number;
   maxVaszLg2: number;
   maxOaszLg2: number;
+  /** The table's granule and table size, where its init chose them (DART, ARMv8); default the format's. */
+  granuleLg2sz?: number;
+  tablememLg2sz?: number;
 }
 
 export interface WalkLevel {
@@ -79,6 +82,7 @@ export function walkImage(
   common.features = params.features;
   common.maxVaszLg2 = params.maxVaszLg2;
   common.maxOaszLg2 = params.maxOaszLg2;
+  common.setGeometry(params.granuleLg2sz ?? fmt.granuleLg2sz, params.tablememLg2sz ?? fmt.tablememLg2sz);
   common.topSet(root, topLevel);
   const hi = hiOfBig(iova);
   const lo = loOfBig(iova);
