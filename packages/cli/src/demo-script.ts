@@ -34,7 +34,8 @@ export function demoScript(init: GoldenInit, hasDirty: boolean): DemoPart[] {
   const end = BigInt(init.apertureEnd!);
   const small = sizes.includes(12) ? 12 : sizes[0]!;
   // The 2 MiB class: a lower table's worth of small pages.
-  const mid = sizes.find((s) => s >= 21 && s >= small + 4) ?? small + 4;
+  // Without a large page size (DART), still a whole lower table: 8-byte items, a granule per table.
+  const mid = sizes.find((s) => s >= 21 && s >= small + 4) ?? small + (small - 3);
   const big = sizes.find((s) => s >= 30 && s > mid);
   const rw = IOMMU_READ | IOMMU_WRITE;
   const at = (v: bigint) => hx(start + v);

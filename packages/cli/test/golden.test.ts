@@ -9,7 +9,7 @@ describe('genpt golden', () => {
   it('replays the in-repo copy of every trace: installed formats pass, the rest are skipped', () => {
     const r = genpt(['golden', goldenDir]);
     expect(r.status).toBe(0);
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^125 passed, 0 failed, 56 skipped$/);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^141 passed, 0 failed, 40 skipped$/);
   });
 
   it('reports the file, step, expected and actual of a mismatch, and exits 1', () => {

@@ -10,6 +10,8 @@
 import {
   bit,
   Errno,
+  numberHi,
+  numberLo,
   IOMMU_CACHE,
   IOMMU_READ,
   IOMMU_WRITE,
@@ -143,7 +145,7 @@ export class DartFormat extends PtFormatDefaults<DartCfg, DartHwInfo> {
   installTable(pts: PtState, tablePa: number, _attrs: PtWriteAttrs): boolean {
     const entryLo = pts.entryLo;
     const entryHi = pts.entryHi;
-    this.encodeOa(pts, Math.floor(tablePa / TWO32), tablePa >>> 0);
+    this.encodeOa(pts, numberHi(tablePa), numberLo(tablePa));
     const lo = pts.entryLo | DART_FMT_VALID;
     const hi = pts.entryHi;
     // ptTableInstall64 compares against the entry as loaded.

@@ -51,10 +51,13 @@ function errOf(e: unknown): GoldenErr {
   throw e;
 }
 
-function gatherPages(t: PtIommu, g: IommuIotlbGather): number {
-  let pages = 0;
-  for (const pa of g.freelist) pages += 2 ** (t.common.mem.blockLg2(pa) - 12);
-  return pages;
+/**
+ * freedTablePages: the tables on the gather's free list, one per table
+ * whatever its size (the kernel's list holds one entry per allocation: a
+ * 16 KiB ARMv8 table counts once, as the armv8 traces record).
+ */
+function gatherPages(_t: PtIommu, g: IommuIotlbGather): number {
+  return g.freelist.length;
 }
 
 /** The trace config as the format's cfg: generic fields, featureBits, and the format's own fields (level, page-size bitmap, granule). */

@@ -284,7 +284,8 @@ export class PtIommu<F extends AnyPtFormat = AnyPtFormat> {
     }
     // A fixed top must be able to span the VA asked for.
     if (!common.featDynamicTop && top.topLevel !== fmt.maxTopLevel) {
-      const span = common.numItemsLg2[top.topLevel]! + common.itemLg2sz[top.topLevel]!;
+      // (Concatenated tables: the top holds topConcatLg2 bits more.)
+      const span = common.numItemsLg2[top.topLevel]! + common.topConcatLg2 + common.itemLg2sz[top.topLevel]!;
       if (common.maxVaszLg2 > span) {
         return this.refuse(
           -Errno.EOPNOTSUPP,

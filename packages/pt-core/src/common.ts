@@ -104,12 +104,19 @@ export class PtCommon {
    */
   granuleLg2sz: number;
   tablememLg2sz: number;
+  /** Bits a format keeps for its own per-table choices made at init (ARMv8: the io-pgtable encoding). */
+  fmtFlags = 0;
+  /**
+   * lg2 of the tables a fixed top concatenates (ARMv8 stage 2: up to 16, so
+   * up to 4): the top holds that many bits more items than one table.
+   */
+  topConcatLg2 = 0;
   /** pt_table_item_lg2sz per level. */
   readonly itemLg2sz: Uint8Array;
   /** pt_num_items_lg2 per level. */
   readonly numItemsLg2: Uint8Array;
-  /** pt_full_va_prefix as a word: 0 or -1. */
-  readonly vaPrefix: number;
+  /** pt_full_va_prefix as a word: 0 or -1 (it may depend on the features: ARMv8 TTBR1). */
+  vaPrefix: number;
   /** ffs(PT_TOP_PHYS_MASK): the smallest top allocation (lg2). */
   readonly topPhysMaskFfs: number;
 
@@ -178,6 +185,7 @@ export class PtCommon {
     this.featSignExtend = this.feature(PT_FEAT_SIGN_EXTEND);
     this.featDmaIncoherent = this.feature(PT_FEAT_DMA_INCOHERENT);
     this.featFlushRangeNoGaps = this.feature(PT_FEAT_FLUSH_RANGE_NO_GAPS);
+    this.vaPrefix = this.fmt.fullVaPrefix(this) === 0 ? 0 : -1;
     this.topSpanLg2 = this.spanOfTop(this.topLevel);
   }
 

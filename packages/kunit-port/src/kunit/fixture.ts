@@ -25,6 +25,13 @@ export interface KunitFormat<Cfg extends PtIommuCfg = PtIommuCfg> {
   cfgs: readonly Cfg[];
   /** KUNIT_FMT_FEATURES: the feature bits the cfgs control. */
   fmtFeatures: number;
+  /**
+   * With dirty tracking, writable leaves start dirty and read-only ones
+   * cannot be dirtied (ARMv8 DBM: a map sets DBM with AP/S2AP already
+   * writable, so the hardware never needs to dirty them): the model expects
+   * both.
+   */
+  dirtyFromMap?: boolean;
 }
 
 /** A DMA device for incoherent walkers that only counts what it is asked to do. */

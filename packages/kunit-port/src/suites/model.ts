@@ -6,7 +6,7 @@
  * that deinit gives every table page back.
  */
 import fc from 'fast-check';
-import { IntervalMap, isPtError, type PtError } from '@genpt/pt-core';
+import { IOMMU_WRITE, IntervalMap, isPtError, type PtError } from '@genpt/pt-core';
 import { IommuDirtyBitmap, IommuIotlbGather, IovaRangeRecorder, iommuUnmap, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
@@ -57,12 +57,18 @@ class ModelRun {
   readonly end: bigint;
   /** Pages in the window: WINDOW_PAGES, or what a narrow table holds past base. */
   private readonly pages: number;
+  /** This table tracks dirty state. */
+  private readonly dirtyOn: boolean;
 
   constructor(
     readonly t: PtIommu,
     priv: KunitPriv,
+    /** KunitFormat.dirtyFromMap */
+    private readonly dirtyFromMap = false,
   ) {
     this.pg = priv.smallestPgsz;
+    // A format with dirty bits may still leave them off in a table (ARMv8 without DBM: nothing is ever dirty).
+    this.dirtyOn = t.hasDirtyTracking && (!dirtyFromMap || t.common.fmt.dirtySupported(t.common));
     // A window at 4 GiB into the table (past page 0; growth happens for DYNAMIC_TOP)
     this.base = vaInto(t, 32);
     // vaInto(t, 0) is the first VA plus one.
@@ -120,6 +126,10 @@ class ModelRun {
           expect(mapped > 0n && this.model.overlaps(start, start + mapped - 1n)).toBe(false);
         }
         if (mapped > 0n) this.model.map(start, start + mapped - 1n, oa, op.prot);
+        // Writable leaves that start dirty (dirtyFromMap): every page mapped is.
+        if (this.dirtyFromMap && this.dirtyOn && op.prot & IOMMU_WRITE) {
+          for (let va = start; va < start + mapped; va += this.pg) this.dirty.add(va);
+        }
         this.verify('after map', [start, start + len - this.pg, start + mapped]);
         return;
       }
@@ -156,6 +166,7 @@ class ModelRun {
         }
         if (!t.hasDirtyTracking) expect(err).toBe('EOPNOTSUPP');
         else if (this.model.find(va) === undefined) expect(err).toBe('ENOENT');
+        else if (this.dirtyFromMap && (!this.dirtyOn || !(this.model.find(va)!.range.prot & IOMMU_WRITE))) expect(err).toBe('EAGAIN');
         else {
           expect(err).toBe(0);
           this.dirty.add(va);
@@ -219,7 +230,7 @@ export function describeIommuPtModel(kf: KunitFormat, opts: ModelOptions = {}): 
         fc.assert(
           fc.property(fc.array(opArb(), { minLength: 1, maxLength: 40 }), (ops) => {
             const priv = new KunitPriv(kf, n, { dirtyWholeContig: true });
-            const run = new ModelRun(priv.table, priv);
+            const run = new ModelRun(priv.table, priv, kf.dirtyFromMap ?? false);
             for (const op of ops) run.run(op);
             run.finish();
           }),
