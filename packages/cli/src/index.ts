@@ -3,7 +3,7 @@ export { main, mainHelp } from './main.js';
 export { CliError } from './cli-error.js';
 export { formats } from './formats.js';
 export { configNames, resolveConfig, type NamedConfig } from './configs.js';
-export { parseScript, parseProt, OPS, type Script, type OpStep } from './script.js';
+export { parseScript, parseProt, OPS, type Script, type OpStep, type KhoFiles } from './script.js';
 export { ScriptRunner, type StepRecord, type FreedTable } from './runner.js';
 export { chooseSetup, openRunner, runScript, type Setup, type SetupFlags } from './setup.js';
 export { demoScript, type DemoPart } from './demo-script.js';
