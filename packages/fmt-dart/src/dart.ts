@@ -26,7 +26,7 @@ import {
   type PtRange,
   type PtState,
   type PtWriteAttrs,
-  type U64Pair,
+  U64Pair,
 } from '@genpt/pt-core';
 import {
   DART_FMT_SUBPAGE_END_HI,
@@ -75,6 +75,8 @@ export class DartFormat extends PtFormatDefaults<DartCfg, DartHwInfo> {
   readonly tableMemoryBasePa = 2 ** 32;
   readonly supportedFeatures = bit(PT_FEAT_DART_V2);
   override readonly featureNames = ['DART_V2'] as const;
+  /** tablePa's scratch (nothing it calls can re-enter). */
+  private readonly pa = new U64Pair();
 
   loadEntryRaw(pts: PtState): PtEntryType {
     const words = pts.words;
@@ -97,13 +99,10 @@ export class DartFormat extends PtFormatDefaults<DartCfg, DartHwInfo> {
   }
 
   tablePa(pts: PtState): number {
-    const lo = pts.entryLo;
-    const hi = pts.entryHi;
-    if (pts.range.common.feature(PT_FEAT_DART_V2)) {
-      const f = lo & DART_FMT2_OA_LO;
-      return (((hi & DART_FMT2_OA_HI) << 4) | (f >>> 28)) * TWO32 + ((f << 4) >>> 0);
-    }
-    return (hi & DART_FMT1_OA_HI) * TWO32 + ((lo & DART_FMT1_OA_LO) >>> 0);
+    // A table pointer holds its address exactly as a leaf holds its OA.
+    const pa = this.pa;
+    this.entryOa(pts, pa);
+    return pa.hi * TWO32 + (pa.lo >>> 0);
   }
 
   canHaveLeaf(pts: PtState): boolean {

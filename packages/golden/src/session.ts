@@ -56,7 +56,7 @@ function errOf(e: unknown): GoldenErr {
  * whatever its size (the kernel's list holds one entry per allocation: a
  * 16 KiB ARMv8 table counts once, as the armv8 traces record).
  */
-function gatherPages(_t: PtIommu, g: IommuIotlbGather): number {
+function gatherPages(g: IommuIotlbGather): number {
   return g.freelist.length;
 }
 
@@ -152,7 +152,7 @@ export class GoldenSession {
             op: 'iotlb_sync',
             start: u64Hex(g.startHi, g.startLo),
             end: u64Hex(g.endHi, g.endLo),
-            freedTablePages: gatherPages(t, g),
+            freedTablePages: gatherPages(g),
           });
           putPagesList(t.common.mem, g.freelist);
         },
@@ -205,7 +205,7 @@ export class GoldenSession {
         const unmapped = t.unmapRange(big(step.iova), big(step.len), g);
         const result = {
           unmapped: hex(unmapped),
-          gather: { start: u64Hex(g.startHi, g.startLo), end: u64Hex(g.endHi, g.endLo), freedTablePages: gatherPages(t, g) },
+          gather: { start: u64Hex(g.startHi, g.startLo), end: u64Hex(g.endHi, g.endLo), freedTablePages: gatherPages(g) },
         };
         // The harness flushes outside the op: free the pages quietly.
         putPagesList(t.common.mem, g.freelist);
@@ -225,7 +225,7 @@ export class GoldenSession {
         }
         const result = {
           err,
-          gather: { start: u64Hex(g.startHi, g.startLo), end: u64Hex(g.endHi, g.endLo), freedTablePages: gatherPages(t, g) },
+          gather: { start: u64Hex(g.startHi, g.startLo), end: u64Hex(g.endHi, g.endLo), freedTablePages: gatherPages(g) },
         };
         putPagesList(t.common.mem, g.freelist);
         return result;

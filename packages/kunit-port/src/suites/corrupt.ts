@@ -38,9 +38,21 @@ function firstNonZeroWord(words: Int32Array, from: number): number {
   return -1;
 }
 
-/** Pages (4 KiB) one lower table of t takes: 1, or 4 with a 16 KiB granule. */
+/** lg2 of a lower table's size and alignment: 12, or 14 with a 16 KiB granule. */
+function tableAlignLg2(t: PtIommu): number {
+  return Math.max(12, t.common.tablememLg2sz);
+}
+
+/** Pages (4 KiB) one lower table of t takes. */
 function tablePagesOf(t: PtIommu): number {
-  return 2 ** (Math.max(12, t.common.tablememLg2sz) - 12);
+  return 2 ** (tableAlignLg2(t) - 12);
+}
+
+/** A table-aligned address 64 KiB past the used part of t's memory: no allocated table is there. */
+function unallocatedTableAt(t: PtIommu): number {
+  const mem = t.common.mem;
+  const align = 2 ** tableAlignLg2(t);
+  return mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / align) * align;
 }
 
 /** Rewrite the table pointer at `at` to point at `target` (only the address field changes). */
@@ -50,7 +62,7 @@ function repoint(t: PtIommu, at: { pa: number; raw: bigint }, target: number): v
   let shift = 0n;
   while (shift < 64n && !((mask >> shift) & 1n)) shift++;
   // Its lowest bit is the PA's bit at the tables' alignment (4 KiB, or 16 KiB with a 16 KiB granule).
-  const field = (BigInt(target) >> BigInt(Math.max(12, t.common.tablememLg2sz))) << shift;
+  const field = (BigInt(target) >> BigInt(tableAlignLg2(t))) << shift;
   const raw = (at.raw & ~mask) | (field & mask);
   t.common.mem.write64(at.pa, hiOfBig(raw), loOfBig(raw));
 }
@@ -99,8 +111,7 @@ export function describeCorruptTable(kf: KunitFormat): void {
         it('a pointer to a page never allocated is not freed by deinit', () => {
           const { priv, t, ptrs } = setup();
           const mem = priv.mem;
-          const align = 2 ** Math.max(12, t.common.tablememLg2sz);
-          const free = mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / align) * align;
+          const free = unallocatedTableAt(t);
           expect(mem.blockLg2(free)).toBe(-1);
           repoint(t, ptrs[0]!, free);
           expect(codeAndMessage(() => t.validate())[1]).toContain('is not an allocated table');
@@ -117,7 +128,7 @@ export function describeCorruptTable(kf: KunitFormat): void {
           const mem = priv.mem;
           return [
             ['outside the table memory', mem.basePa + mem.maxBytes + (1 << 20)],
-            ['a page that holds no allocated table', mem.basePa + Math.ceil((mem.touchedBytes + (1 << 16)) / 16384) * 16384],
+            ['a page that holds no allocated table', unallocatedTableAt(priv.table)],
           ];
         };
 

@@ -10,7 +10,7 @@ import { IOMMU_WRITE, IntervalMap, isPtError, type PtError } from '@genpt/pt-cor
 import { IommuDirtyBitmap, IommuIotlbGather, IovaRangeRecorder, iommuUnmap, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
-import { oaInto, vaInto } from './window.js';
+import { firstVa, oaInto, vaInto } from './window.js';
 
 type Op =
   | { op: 'map'; page: number; pages: number; align: number; oaShift: number; prot: number }
@@ -71,9 +71,7 @@ class ModelRun {
     this.dirtyOn = t.hasDirtyTracking && (!dirtyFromMap || t.common.fmt.dirtySupported(t.common));
     // A window at 4 GiB into the table (past page 0; growth happens for DYNAMIC_TOP)
     this.base = vaInto(t, 32);
-    // vaInto(t, 0) is the first VA plus one.
-    const first = vaInto(t, 0) - 1n;
-    const room = Number(((1n << BigInt(t.common.maxVaszLg2)) - (this.base - first)) / this.pg);
+    const room = Number(((1n << BigInt(t.common.maxVaszLg2)) - (this.base - firstVa(t))) / this.pg);
     this.pages = Math.min(WINDOW_PAGES, 2 ** Math.floor(Math.log2(room)));
     this.end = this.base + BigInt(this.pages) * this.pg;
   }

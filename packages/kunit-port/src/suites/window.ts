@@ -19,8 +19,13 @@ export const WINDOW_PAGES = 4096;
  * their mappings, past page 0, far enough in that a DYNAMIC_TOP table grows.
  */
 export function vaInto(t: PtIommu, lg2: number): bigint {
+  return firstVa(t) + (1n << BigInt(Math.min(lg2, t.common.maxVaszLg2 - 2)));
+}
+
+/** The table's first VA (of the lower half with SIGN_EXTEND). */
+export function firstVa(t: PtIommu): bigint {
   const top = ptTopRange(t.common);
-  return u64ToBigInt(top.vaHi, top.vaLo) + (1n << BigInt(Math.min(lg2, t.common.maxVaszLg2 - 2)));
+  return u64ToBigInt(top.vaHi, top.vaLo);
 }
 
 /** An OA of 2^lg2, or of a quarter of the table's OA width if that is lower (DART v1 has 36 bits). */
