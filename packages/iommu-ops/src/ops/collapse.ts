@@ -88,8 +88,12 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
     copyItems(pts, stage, first, first + (1 << numLg2));
     stage.index = pts.index;
     stage.type = fmt.loadEntryRaw(stage);
-    fmt.entryMakeWriteClean(stage);
-    stage.type = fmt.loadEntryRaw(stage);
+    // Only a dirty leaf is cleaned, as read_and_clear_dirty does: ARMv8's
+    // clean clears S2AP[1], which without DBM is the write permission.
+    if (fmt.entryIsWriteDirty(stage)) {
+      fmt.entryMakeWriteClean(stage);
+      stage.type = fmt.loadEntryRaw(stage);
+    }
     fmt.attrFromEntry(stage, st.attrs);
   }
 
@@ -147,7 +151,11 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
     for (const p of pieces) {
       const pEnd = p.va + (1n << BigInt(p.lg2));
       let dirty = false;
-      while (k < entries.length && tva + (BigInt(entries[k]!.index) << BigInt(isz)) < pEnd) dirty ||= entries[k++]!.dirty;
+      // (not `dirty ||= entries[k++].dirty`: once dirty, that never advances k)
+      while (k < entries.length && tva + (BigInt(entries[k]!.index) << BigInt(isz)) < pEnd) {
+        if (entries[k]!.dirty) dirty = true;
+        k++;
+      }
       stage.index = Number((p.va - tva) >> BigInt(isz));
       const o = first.oa + (p.va - va);
       fmt.installLeafEntry(stage, hiOfBig(o), loOfBig(o), p.lg2, st.attrs);
