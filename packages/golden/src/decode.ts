@@ -56,6 +56,7 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
   const words = common.words;
   const attrs = new PtWriteAttrs();
   const want = new PtWriteAttrs();
+  const written = new PtWriteAttrs();
   const oa = new U64Pair();
   // What the trace's successful (or partial) maps and its unmaps leave mapped.
   const model = new IntervalMap();
@@ -129,14 +130,24 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
           if (entryVa < m.start || entryVa + (1n << BigInt(size)) - 1n > m.last) {
             problem(`${at}: a 2^${size} leaf at ${hex(entryVa)} is not inside the mapping [${hex(m.start)}, ${hex(m.last + 1n)})`);
           }
-          // Permissions: what set_prot makes of the mapping's prot.
+          // Permissions: what set_prot makes of the mapping's prot. A clean
+          // leaf's bits differ from those map wrote where the dirty state
+          // lives in the permission bits (ARMv8 DBM: AP[2], S2AP[1]), so
+          // compare the written (dirty) form: the hardware's write puts it back.
           fmt.attrFromEntry(pts, attrs);
+          const dirty = fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts);
+          written.set(attrs.descriptorHi, attrs.descriptorLo);
+          if (fmt.hasWriteDirty && !dirty && fmt.entryMakeWriteDirty(pts)) {
+            fmt.loadEntryRaw(pts);
+            fmt.attrFromEntry(pts, written);
+            setItem(pts.index, raw);
+            fmt.loadEntryRaw(pts);
+          }
           fmt.iommuSetProt(common, want, m.prot);
-          if (attrs.descriptorHi !== want.descriptorHi || attrs.descriptorLo !== want.descriptorLo) {
+          if (written.descriptorHi !== want.descriptorHi || written.descriptorLo !== want.descriptorLo) {
             problem(`${at}: attrs of ${rawHex} are not those of prot ${m.prot}`);
           }
           // Re-encode the whole entry and compare this item (dirty state is hardware's, add it back).
-          const dirty = fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts);
           const first = pts.index & ~((1 << contig) - 1);
           words.fill(0, pts.base, pts.base + 1024);
           pts.index = first;

@@ -250,7 +250,8 @@ export function describeIotlbSuite(kf: KunitFormat, models: readonly Invalidatio
           const single = sizes.filter((s) => s > sizes[0]! && items.includes(s));
           const big = single.includes(21) ? 21 : single[0];
           probe.deinit();
-          if (!probe.t.hasDirtyTracking || big === undefined) ctx.skip('no dirty tracking or no single-item large page size');
+          const tracks = probe.t.hasDirtyTracking && probe.t.fmt.dirtySupported(probe.t.common);
+          if (!tracks || big === undefined) ctx.skip('no dirty tracking or no single-item large page size');
           const run = (model: InvalidationModel) => {
             const h = new IotlbHarness(kf, n, model);
             const at = baseOf(h) + 4n * P(big!);

@@ -86,7 +86,7 @@ function runOps(t: PtIommu, model: IntervalMap, pg: bigint, ops: Op[]): void {
     } else if (o.op === 'cut') {
       if (model.find(va) === undefined) continue;
       t.cutMapping(va, g);
-    } else if (t.hasDirtyTracking && model.find(va) !== undefined) {
+    } else if (t.hasDirtyTracking && t.fmt.dirtySupported(t.common) && model.find(va) !== undefined) {
       t.setDirty(va);
       const d = new IommuDirtyBitmap();
       t.readAndClearDirty(va, pg, 0, d);

@@ -21,9 +21,39 @@ export class RefWalker {
   private readonly pts: PtState;
   private readonly out = new U64Pair();
   private readonly attrs = new PtWriteAttrs();
+  /** A private copy of one entry's items, where its written form is made (never in table memory). */
+  private readonly scratch: PtState;
+  private scratchWords = new Int32Array(0);
 
   constructor(readonly t: PtIommu) {
     this.pts = new PtState(new PtRange(t.common));
+    this.scratch = new PtState(new PtRange(t.common));
+  }
+
+  /**
+   * The attributes of the loaded leaf as map wrote them. Where the dirty
+   * state lives in the permission bits (ARMv8 DBM: a clean leaf is
+   * read-only until the hardware's write), a clean item's attributes are
+   * read from a dirtied copy, so dirty state and attributes stay apart. Per
+   * item: the items of a contiguous entry are dirtied one by one.
+   */
+  private writtenAttrs(pts: PtState, contigLg2: number): void {
+    const fmt = this.t.fmt;
+    fmt.attrFromEntry(pts, this.attrs);
+    if (!fmt.hasWriteDirty) return;
+    const n = 1 << contigLg2;
+    const first = pts.index & ~(n - 1);
+    if (this.scratchWords.length < 2 * (first + n)) this.scratchWords = new Int32Array(2 * (first + n));
+    this.scratchWords.set(pts.words.subarray(pts.base + 2 * first, pts.base + 2 * (first + n)), 2 * first);
+    const s = this.scratch;
+    s.level = pts.level;
+    s.words = this.scratchWords;
+    s.base = 0;
+    s.index = pts.index;
+    fmt.loadEntryRaw(s);
+    if (!fmt.entryMakeWriteDirty(s)) return;
+    fmt.loadEntryRaw(s);
+    fmt.attrFromEntry(s, this.attrs);
   }
 
   translate(va: bigint): RefTranslation {
@@ -52,15 +82,17 @@ export class RefWalker {
         continue;
       }
       if (type !== PT_ENTRY_OA) return { kind: 'fault', why: `entry type ${type}` };
-      const lg2sz = isz + fmt.entryNumContigLg2(pts);
+      const contigLg2 = fmt.entryNumContigLg2(pts);
+      const lg2sz = isz + contigLg2;
       fmt.entryOa(pts, this.out);
       const base = u64ToBigInt(this.out.hi, this.out.lo);
-      fmt.attrFromEntry(pts, this.attrs);
+      const dirty = fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts);
+      this.writtenAttrs(pts, contigLg2);
       return {
         kind: 'leaf',
         oa: base + (va & ((1n << BigInt(lg2sz)) - 1n)),
         attrs: u64ToBigInt(this.attrs.descriptorHi, this.attrs.descriptorLo),
-        dirty: fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts),
+        dirty,
         lg2sz,
       };
     }

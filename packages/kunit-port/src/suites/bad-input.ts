@@ -11,7 +11,7 @@ import { describeCorruptTable } from './corrupt.js';
 import { describeFuzz } from './fuzz.js';
 import { snapshot, typedOutcome } from './outcome.js';
 import { describeStrict } from './strict.js';
-import { vaInto } from './window.js';
+import { firstVa, vaInto } from './window.js';
 
 const RW = 3;
 const M64 = (1n << 64n) - 1n;
@@ -30,6 +30,8 @@ interface Ctx {
   beyond: bigint | null;
   free: bigint;
   leaf: bigint;
+  /** The table's first VA: OA = VA - first maps an upper-half (TTBR1) table inside the OA width too. */
+  first: bigint;
 }
 
 /** A table holding one smallest page at base, with free space after it. */
@@ -37,12 +39,13 @@ function setup(kf: KunitFormat, n: number): Ctx {
   const priv = new KunitPriv(kf, n);
   const t = priv.table;
   const base = vaInto(t, 30);
+  const first = firstVa(t);
   const pg = priv.smallestPgsz;
-  t.mapRange(base, base, pg, RW);
+  t.mapRange(base, base - first, pg, RW);
   const vasz = t.common.maxVaszLg2;
   const sext = t.common.feature(PT_FEAT_SIGN_EXTEND);
   const beyond = vasz >= 64 ? null : sext ? 1n << BigInt(vasz - 1) : 1n << BigInt(vasz);
-  return { t, pg, base, maxOa: t.common.maxOaszLg2, beyond, free: base + 64n * pg, leaf: base };
+  return { t, pg, base, maxOa: t.common.maxOaszLg2, beyond, free: base + 64n * pg, leaf: base, first };
 }
 
 type Case = { name: string; run: (c: Ctx) => void };
@@ -88,10 +91,10 @@ const cases: Case[] = [
   {
     name: 'map: a length with a tail shorter than a page maps the head, then ENXIO',
     run: (c) => {
-      const got = codeOf(() => c.t.mapRange(c.free, c.free, c.pg + c.pg / 2n, RW));
+      const got = codeOf(() => c.t.mapRange(c.free, c.free - c.first, c.pg + c.pg / 2n, RW));
       expect(got.code).toBe('ENXIO');
       expect(BigInt(got.mapped!)).toBe(c.pg);
-      expect(BigInt(c.t.iovaToPhys(c.free))).toBe(c.free);
+      expect(BigInt(c.t.iovaToPhys(c.free))).toBe(c.free - c.first);
       expect(BigInt(c.t.iovaToPhys(c.free + c.pg))).toBe(0n);
     },
   },

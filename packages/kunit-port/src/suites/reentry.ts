@@ -32,13 +32,22 @@ function lowBase(t: PtIommu): bigint {
   return u64ToBigInt(r.vaHi, r.vaLo);
 }
 
+/** The cfg's table keeps dirty state (ARMv8 has the dirty ops without DBM, but nothing ever gets dirty). */
+function tracksDirty(kf: KunitFormat, n: number): boolean {
+  const priv = new KunitPriv(kf, n);
+  const on = priv.table.fmt.dirtySupported(priv.table.common);
+  priv.table.deinit();
+  return on;
+}
+
 export function describeCallbackReentry(kf: KunitFormat): void {
   describe(`${kf.format.name} callbacks that re-enter the table`, () => {
     kf.cfgs.forEach((_cfg, n) => {
       describe(cfgName(kf, n), () => {
         it.runIf(kf.format.hasWriteDirty && kf.format.hasMakeWriteDirty)(
           'a dirty bitmap calling iovaToPhys and setDirty gets the same report and gather as one that does not',
-          () => {
+          (ctx) => {
+            if (!tracksDirty(kf, n)) ctx.skip('the cfg tracks no dirty state');
             const run = (reenter: boolean) => {
               const priv = new KunitPriv(kf, n);
               const t = priv.table;
@@ -68,7 +77,8 @@ export function describeCallbackReentry(kf: KunitFormat): void {
 
         it.runIf(kf.format.hasWriteDirty && kf.format.hasMakeWriteDirty)(
           'a dirty bitmap calling map, unmap or readAndClearDirty gets EBUSY and the walk goes on',
-          () => {
+          (ctx) => {
+            if (!tracksDirty(kf, n)) ctx.skip('the cfg tracks no dirty state');
             const priv = new KunitPriv(kf, n);
             const t = priv.table;
             const pg = priv.smallestPgsz;
