@@ -11,3 +11,13 @@ mkdir -p "$dst"
 cp -R "$src"/. "$dst"/
 chmod -R u+w "$dst"
 echo "$(find "$dst" -name '*.json' | wc -l) traces copied to $dst"
+
+# Linux's io-pgtable-arm traces the ARMv8 io-pgtable encoding replays (cli tests).
+iosrc=$(dirname "$src")/golden-iopgtable/lpae
+iodst=packages/cli/test/fixtures/iopgtable-lpae
+if [ -d "$iosrc" ]; then
+  rm -rf "$iodst"
+  mkdir -p "$iodst"
+  cp "$iosrc"/*.json "$iodst"/
+  echo "$(find "$iodst" -name '*.json' | wc -l) io-pgtable traces copied to $iodst"
+fi

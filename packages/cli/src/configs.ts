@@ -16,6 +16,8 @@ const PREFERRED: Readonly<Record<string, string>> = {
   amdv1: 'host-l6',
   // The CPU-style 4-level table with a sign-extended upper half.
   x86_64: 'sext-48',
+  // SMMUv3 stage 1 with the 4 KiB granule and hardware dirty tracking.
+  armv8: 's1-4k-dbm',
 };
 
 export interface NamedConfig {

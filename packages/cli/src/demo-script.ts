@@ -35,7 +35,10 @@ export function demoScript(init: GoldenInit, hasDirty: boolean): DemoPart[] {
   const small = sizes.includes(12) ? 12 : sizes[0]!;
   // The 2 MiB class: a lower table's worth of small pages.
   // Without a large page size (DART), still a whole lower table: 8-byte items, a granule per table.
-  const mid = sizes.find((s) => s >= 21 && s >= small + 4) ?? small + (small - 3);
+  // With a larger granule (ARMv8 16/64 KiB) 2 MiB is a contiguous run inside
+  // a lowest table, so the class is a level 1 item (32 MiB / 512 MiB).
+  const level1 = small + (small - 3);
+  const mid = small > 12 ? level1 : (sizes.find((s) => s >= 21 && s >= small + 4) ?? level1);
   const big = sizes.find((s) => s >= 30 && s > mid);
   const rw = IOMMU_READ | IOMMU_WRITE;
   const at = (v: bigint) => hx(start + v);

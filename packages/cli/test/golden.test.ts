@@ -9,7 +9,14 @@ describe('genpt golden', () => {
   it('replays the in-repo copy of every trace: installed formats pass, the rest are skipped', () => {
     const r = genpt(['golden', goldenDir]);
     expect(r.status).toBe(0);
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^141 passed, 0 failed, 40 skipped$/);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^181 passed, 0 failed, 0 skipped$/);
+  });
+
+  it("replays Linux's io-pgtable-arm traces (../golden-iopgtable/lpae) with ARMv8 in the io-pgtable encoding", () => {
+    const dir = path.join(import.meta.dirname, 'fixtures', 'iopgtable-lpae');
+    const r = genpt(['golden', dir]);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('15 passed, 0 failed, 0 skipped');
   });
 
   it('reports the file, step, expected and actual of a mismatch, and exits 1', () => {

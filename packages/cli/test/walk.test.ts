@@ -18,41 +18,69 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Each format's default config, and the tables whose granule or stage differs from it. */
+const WALK_CASES: Array<{ name: string; config?: string }> = [
+  ...[...formats.keys()].map((name) => ({ name })),
+  { name: 'armv8', config: 's1-16k-dbm' },
+  { name: 'armv8', config: 's1-64k-dbm' },
+  { name: 'armv8', config: 's1-4k-ttbr1' },
+  { name: 'armv8', config: 's2-4k-48' },
+];
+
 describe('walk over an image agrees with iova_to_phys', () => {
-  for (const name of formats.keys()) {
-    it(`${name}: 300 IOVAs through random maps of every alignment, written out and walked from the file`, () => {
-      const rand = rng(0x5eed + name.length);
+  for (const { name, config } of WALK_CASES) {
+    it(`${name}${config ? ` (${config})` : ''}: random maps of every alignment, every mapped page walked from the file`, () => {
+      const rand = rng(0x5eed + name.length + (config?.length ?? 0));
+      const flags = { format: name, config };
       // The table's VA and OA widths (DART v1: 30 and 36 bits) bound the random maps.
-      const probe = runScript({ format: name, steps: [] }).table!.common;
+      const probe = runScript({ format: name, steps: [] }, flags).table!.common;
+      // The upper half (TTBR1) translates only IOVAs with the prefix set.
+      const g = probe.granuleLg2sz;
+      const gran = 1n << BigInt(g);
+      const vaBase = probe.vaPrefix === 0 ? 0n : ((1n << 64n) - 1n) & ~((1n << BigInt(probe.maxVaszLg2)) - 1n);
       const vaSpan = 1n << BigInt(Math.min(32, probe.maxVaszLg2));
       const oaSpan = 1n << BigInt(probe.maxOaszLg2);
       const steps: object[] = [];
       const maps: Array<{ iova: bigint; len: bigint; prot: number }> = [];
       for (let i = 0; i < 60; i++) {
-        // OAs aligned to 4K..1G, so every page size the alignment allows turns up
-        const align = 2n ** BigInt(12 + Math.floor(rand() * 19));
-        const iova = ((BigInt(Math.floor(rand() * 2 ** 20)) * 4096n) % vaSpan) & ~(align - 1n);
-        const len = BigInt(1 + Math.floor(rand() * 1024)) * 4096n;
+        // OAs aligned to a granule..1G, so every page size the alignment allows turns up
+        const align = 2n ** BigInt(g + Math.floor(rand() * (31 - g)));
+        const iova = vaBase | (((BigInt(Math.floor(rand() * 2 ** 20)) * gran) % vaSpan) & ~(align - 1n));
+        const len = BigInt(1 + Math.floor(rand() * (2 ** 22 / Number(gran)))) * gran;
         const paddr = (BigInt(Math.floor(rand() * 2 ** 24)) * align) % oaSpan;
         const prot = rand() < 0.5 ? IOMMU_READ : IOMMU_READ | IOMMU_WRITE;
         steps.push({ op: 'map', iova: `0x${iova.toString(16)}`, paddr: `0x${paddr.toString(16)}`, len: `0x${len.toString(16)}`, prot });
         maps.push({ iova, len, prot });
       }
-      const runner = runScript({ format: name, steps });
+      const runner = runScript({ format: name, steps }, flags);
       const t = runner.table!;
       const ok = runner.records.filter((r) => (r.result as { err: unknown }).err === 0).length;
       expect(ok).toBeGreaterThan(20);
-      const dirtyAt = maps[0]!.iova;
-      if (t.fmt.hasWriteDirty && (runner.records[0]!.result as { err: unknown }).err === 0) t.setDirty(dirtyAt);
+      // a device write to the first writable map that took
+      const okAt = (i: number): boolean => (runner.records[i]!.result as { err: unknown }).err === 0;
+      const written = maps.findIndex((m, i) => okAt(i) && (m.prot & IOMMU_WRITE) !== 0);
+      const tracked = t.fmt.hasWriteDirty && t.fmt.dirtySupported(t.common);
+      const dirtyAt = written < 0 || !tracked ? undefined : maps[written]!.iova;
+      if (dirtyAt !== undefined) t.setDirty(dirtyAt);
 
       const file = path.join(tempDir('walk'), 'mem.bin');
       writeFileSync(file, tableImage(runner));
       const image = new MemoryImage(file, t.common.mem.basePa);
       const c = t.common;
-      const params = { features: c.features, maxVaszLg2: c.maxVaszLg2, maxOaszLg2: c.maxOaszLg2 };
+      const params = {
+        features: c.features,
+        maxVaszLg2: c.maxVaszLg2,
+        maxOaszLg2: c.maxOaszLg2,
+        granuleLg2sz: c.granuleLg2sz,
+        tablememLg2sz: c.tablememLg2sz,
+      };
       const probes: bigint[] = [];
-      for (const m of maps) probes.push(m.iova, m.iova + m.len - 1n, m.iova + BigInt(Math.floor(rand() * Number(m.len))));
-      for (let i = 0; i < 120; i++) probes.push(BigInt(Math.floor(rand() * 2 ** 32)));
+      // every page of every map (the granule's pages), and a random byte in each
+      for (const m of maps) {
+        for (let a = m.iova; a < m.iova + m.len; a += gran) probes.push(a);
+        probes.push(m.iova + m.len - 1n, m.iova + BigInt(Math.floor(rand() * Number(m.len))));
+      }
+      for (let i = 0; i < 120; i++) probes.push(vaBase | BigInt(Math.floor(rand() * 2 ** 32)));
       // past the table: the upper half's hole on sign-extended tables, else above the top
       probes.push(c.feature(PT_FEAT_SIGN_EXTEND) ? 1n << BigInt(c.maxVaszLg2 - 1) : 1n << 63n);
       let mapped = 0;
@@ -83,7 +111,7 @@ describe('walk over an image agrees with iova_to_phys', () => {
             expect(w.levels.length).toBe(c.topLevel - w.levels.at(-1)!.level + 1);
           }
         }
-        if (t.fmt.hasWriteDirty && (runner.records[0]!.result as { err: unknown }).err === 0) {
+        if (dirtyAt !== undefined) {
           expect(walkImage(t.fmt, params, image, c.topTable, c.topLevel, dirtyAt).levels.at(-1)!.leaf!.dirty).toBe(true);
         }
       } finally {
@@ -271,3 +299,44 @@ describe('genpt walk', () => {
     bad(base({ image: empty }), 'EINVAL', /image .*empty\.bin is empty/);
   });
 });
+
+describe('genpt walk: ARMv8 images of every granule', () => {
+  for (const [config, g] of [
+    ['s1-4k-dbm', 12],
+    ['s1-16k-dbm', 14],
+    ['s1-64k-dbm', 16],
+  ] as const) {
+    it(`${config}: dump --image, then walk a page, a contiguous run and a block, as iova_to_phys translates them`, () => {
+      const dir = tempDir('walk-armv8');
+      const page = 2 ** g;
+      // a block one level up (2M / 32M / 512M), a contiguous run, a single page
+      const block = 2 ** (g + g - 3);
+      const contig = page * (g === 12 ? 16 : g === 14 ? 128 : 32);
+      const steps = [
+        { op: 'map', iova: hex(block), paddr: hex(block * 4), len: hex(block), prot: 'READ|WRITE' },
+        { op: 'map', iova: hex(block * 2), paddr: hex(block * 8 + contig), len: hex(contig), prot: 'READ' },
+        { op: 'map', iova: hex(block * 3 + page), paddr: hex(0x7000000 * page), len: hex(page), prot: 'READ|WRITE' },
+      ];
+      const script = writeJson(dir, 's.json', { format: 'armv8', config, steps });
+      const image = path.join(dir, 'mem.bin');
+      const made = genpt(['run', script, '--image', image]);
+      expect(made.status, made.stderr).toBe(0);
+      const args = walkArgsFrom(made.stdout);
+      expect(args).toMatchObject({ format: 'armv8', config });
+      const t = runScript({ format: 'armv8', config, steps }).table!;
+      const sizes: number[] = [];
+      for (const iova of [block + 0x1234, block * 2 + contig - 1, block * 3 + page + 5]) {
+        const r = genpt([...walkArgv(args, image, hex(iova)), '--json']);
+        expect(r.status, r.stderr).toBe(0);
+        const w = JSON.parse(r.stdout) as { oa: string; levels: Array<{ sizeLg2?: number }> };
+        expect(w.oa).toBe(hex(t.iovaToPhys(BigInt(iova))));
+        sizes.push(w.levels.at(-1)!.sizeLg2!);
+      }
+      expect(sizes).toEqual([g + g - 3, Math.log2(contig), g]);
+    });
+  }
+});
+
+function hex(n: number | bigint): string {
+  return `0x${n.toString(16)}`;
+}

@@ -372,7 +372,8 @@ export class Armv8Format extends PtFormatDefaults<Armv8Cfg, Armv8HwInfo> {
       if (!(prot & IOMMU_WRITE) && prot & IOMMU_READ) ap |= ARMV8PT_AP_RDONLY;
       if (!(prot & IOMMU_PRIV)) ap |= ARMV8PT_AP_UNPRIV;
       lo = ARMV8PT_FMT_NG | (ap << ARMV8PT_FMT_AP_SHIFT);
-      const idx = prot & IOMMU_MMIO ? ARMV8PT_MAIR_ATTR_IDX_DEV : prot & IOMMU_CACHE ? ARMV8PT_MAIR_ATTR_IDX_CACHE : ARMV8PT_MAIR_ATTR_IDX_NC;
+      const idx =
+        prot & IOMMU_MMIO ? ARMV8PT_MAIR_ATTR_IDX_DEV : prot & IOMMU_CACHE ? ARMV8PT_MAIR_ATTR_IDX_CACHE : ARMV8PT_MAIR_ATTR_IDX_NC;
       lo |= idx << ARMV8PT_FMT_ATTRINDX_SHIFT;
       if (common.feature(PT_FEAT_ARMV8_NS)) lo |= ARMV8PT_FMT_NS;
     } else {
@@ -461,7 +462,9 @@ export class Armv8Format extends PtFormatDefaults<Armv8Cfg, Armv8HwInfo> {
     const tg = common.granuleLg2sz;
     const ttbr1 = common.feature(PT_FEAT_ARMV8_TTBR1);
     // TG1 encodes the granules differently from TG0 and S2TG.
-    const tgEnc = ttbr1 ? ({ 12: 2, 14: 1, 16: 3 } as Record<number, number>)[tg]! : ({ 12: 0, 14: 2, 16: 1 } as Record<number, number>)[tg]!;
+    const tgEnc = ttbr1
+      ? ({ 12: 2, 14: 1, 16: 3 } as Record<number, number>)[tg]!
+      : ({ 12: 0, 14: 2, 16: 1 } as Record<number, number>)[tg]!;
     const incoherent = common.feature(PT_FEAT_DMA_INCOHERENT);
     const info: Armv8HwInfo = {
       ttb: topRange.topTable,

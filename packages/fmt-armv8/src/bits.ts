@@ -39,9 +39,9 @@ export const ARMV8PT_FMT_OA52_LPA2_SHIFT = 8;
 export const ARMV8PT_FMT_DBM_HI = 1 << (51 - 32);
 /** High word: bit 52 the contiguous hint. */
 export const ARMV8PT_FMT_CONTIG_HI = 1 << (52 - 32);
-/** High word: bit 53 UXN (stage 1; XN[0] at stage 2 with FEAT_XNX). */
+/** High word: bit 53, named UXN after the header (the Arm ARM's PXN at stage 1 EL1&0; XN[0] at stage 2 with FEAT_XNX). */
 export const ARMV8PT_FMT_UXN_HI = 1 << (53 - 32);
-/** High word: bit 54 PXN (stage 1; XN[1] at stage 2). */
+/** High word: bit 54, named PXN after the header (the Arm ARM's UXN, or XN, at stage 1; XN[1] at stage 2). */
 export const ARMV8PT_FMT_PXN_HI = 1 << (54 - 32);
 /** High word: bit 63 NSTable (table descriptors, with ARMV8_NS). */
 export const ARMV8PT_FMT_NSTABLE_HI = 1 << 31;

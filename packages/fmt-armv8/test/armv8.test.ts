@@ -171,7 +171,11 @@ describe('the io-pgtable-arm encoding (ioPgtableEncoding: 1)', () => {
     expect(t.getInfo().pgsizeBitmap).toBe(0x40201000n);
     // A 64 KiB aligned range is sixteen pages, not one contiguous entry.
     t.mapRange(0x10000n, 0x10000n, 0x10000n, RW);
-    expect(dumpTable(t).tables.at(-1)!.entries.every((e) => !((e.raw >> 52n) & 1n))).toBe(true);
+    expect(
+      dumpTable(t)
+        .tables.at(-1)!
+        .entries.every((e) => !((e.raw >> 52n) & 1n)),
+    ).toBe(true);
     const g = new IommuIotlbGather();
     expect(BigInt(t.unmapRange(0x10000n, 0x10000n, g))).toBe(0x10000n);
     t.deinit();

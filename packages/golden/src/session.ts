@@ -35,6 +35,12 @@ export interface GoldenFormat {
   format: AnyPtFormat;
   /** Build the format's config from a trace's; by default the generic fields plus startingLevel/topLevel. */
   makeCfg?(config: GoldenConfig): PtIommuCfg;
+  /**
+   * The traces of this name come from Linux's io-pgtable (golden-iopgtable):
+   * init reports only err, pgsizeBitmap, ias and oas; unmap only `unmapped`
+   * (io-pgtable has no gather); its TLB callbacks are steps of their own.
+   */
+  ioPgtable?: boolean;
 }
 
 /** "0x..." for any u64 value. */

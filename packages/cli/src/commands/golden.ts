@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { findGoldenFiles, goldenDir, loadGoldenTrace, replayTrace, summarize, type ReplayOutcome } from '@genpt/golden';
 import { Progress } from '../progress.js';
 import { CliError } from '../cli-error.js';
-import { formats } from '../formats.js';
+import { goldenReplayFormats } from '../formats.js';
 
 export const goldenHelp = `Usage: genpt golden [options] [<dir|file>...]
 
@@ -46,7 +46,7 @@ export function golden(argv: string[]): number {
     progress.show(`replaying ${n + 1}/${files.length} ${path.basename(file)}`);
     let outcome: ReplayOutcome;
     try {
-      outcome = { ...replayTrace(loadGoldenTrace(file), formats), file };
+      outcome = { ...replayTrace(loadGoldenTrace(file), goldenReplayFormats), file };
     } catch (e) {
       outcome = { file, name: path.basename(file), format: '?', status: 'failed', steps: 0, reason: String(e) };
     }
