@@ -81,11 +81,7 @@ export function replayTrace(trace: GoldenTrace, formats: ReadonlyMap<string, Gol
       };
     }
     pending = [];
-    if (io && step.op === 'unmap') actual.result = { unmapped: (actual.result as { unmapped: string }).unmapped };
-    // io-pgtable's walker gives table VAs without the upper half's prefix (TTBR1).
-    if (io && step.op === 'dump') actual.result = ioPgtableDump(actual.result as GoldenDump, session);
-    // io-pgtable's harness counts the pages left allocated under its own name.
-    if (io && step.op === 'deinit') actual.result = { leakedIommuPages: (actual.result as { leakedPages: number }).leakedPages };
+    if (io) actual.result = ioPgtableResult(step.op, actual.result, session);
     if (!jsonEqual(actual.result, step.result)) {
       return { ...base, status: 'failed', mismatch: { step: i, op: step.op, expected: step.result, actual: actual.result } };
     }
@@ -107,7 +103,15 @@ function ioPgtableInit(session: GoldenSession): unknown {
   return { err: 0, pgsizeBitmap: r.pgsizeBitmap, ias: r.maxVaszLg2, oas: r.maxOaszLg2 };
 }
 
-function ioPgtableDump(d: GoldenDump, session: GoldenSession): GoldenDump {
+/** A step's result in the shape io-pgtable's traces record it. */
+function ioPgtableResult(op: string, result: unknown, session: GoldenSession): unknown {
+  // No gather in io-pgtable: only what was unmapped.
+  if (op === 'unmap') return { unmapped: (result as { unmapped: string }).unmapped };
+  // Its harness counts the pages left allocated under its own name.
+  if (op === 'deinit') return { leakedIommuPages: (result as { leakedPages: number }).leakedPages };
+  if (op !== 'dump') return result;
+  // Its walker gives table VAs without the upper half's prefix (TTBR1).
+  const d = result as GoldenDump;
   const mask = (1n << BigInt(session.table!.common.maxVaszLg2)) - 1n;
   return { ...d, tables: d.tables.map((tb) => ({ ...tb, va: `0x${(BigInt(tb.va) & mask).toString(16)}` })) };
 }

@@ -58,6 +58,16 @@ export interface TableDump {
 
 const masks = new WeakMap<PtCommon, bigint>();
 
+/** The table pointer entry (level 1, no attributes) the format writes for a table at `pa`. */
+export function tablePointerEntry(common: PtCommon, pa: number): bigint {
+  const pts = new PtState(ptAllRange(common));
+  pts.words = new Int32Array(2);
+  pts.base = 0;
+  pts.level = 1;
+  common.fmt.installTable(pts, pa, new PtWriteAttrs());
+  return u64ToBigInt(pts.words[1]!, pts.words[0]!);
+}
+
 /**
  * The bits a format uses for a table pointer's address, found by encoding
  * the lowest and the highest table address and comparing.
@@ -67,18 +77,9 @@ export function tableAddressMask(common: PtCommon): bigint {
   // Per table: a format's address field may depend on its config (DART v1/v2).
   let mask = masks.get(common);
   if (mask !== undefined) return mask;
-  const attrs = new PtWriteAttrs();
-  const encode = (pa: number): bigint => {
-    const pts = new PtState(ptAllRange(common));
-    pts.words = new Int32Array(2);
-    pts.base = 0;
-    pts.level = 1;
-    fmt.installTable(pts, pa, attrs);
-    return u64ToBigInt(pts.words[1]!, pts.words[0]!);
-  };
   // The highest table address: tables are aligned to their size.
   const maxPa = 2 ** Math.min(fmt.maxOaLg2(common), 56) - 2 ** Math.max(12, common.tablememLg2sz);
-  mask = encode(0) ^ encode(maxPa);
+  mask = tablePointerEntry(common, 0) ^ tablePointerEntry(common, maxPa);
   masks.set(common, mask);
   return mask;
 }

@@ -10,7 +10,7 @@ import { PT_FEAT_DYNAMIC_TOP } from '@genpt/pt-core';
 import { setPtTestMutation, type PtTestMutations } from '@genpt/iommu-ops';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cfgName, type KunitFormat } from '../kunit/fixture.js';
+import { cfgName, tracksDirty, type KunitFormat } from '../kunit/fixture.js';
 import { windowBase } from '../suites/window.js';
 import { IotlbHarness } from './harness.js';
 import { GENERIC_STRICT_MODEL, type InvalidationModel } from './models.js';
@@ -250,8 +250,7 @@ export function describeIotlbSuite(kf: KunitFormat, models: readonly Invalidatio
           const single = sizes.filter((s) => s > sizes[0]! && items.includes(s));
           const big = single.includes(21) ? 21 : single[0];
           probe.deinit();
-          const tracks = probe.t.hasDirtyTracking && probe.t.fmt.dirtySupported(probe.t.common);
-          if (!tracks || big === undefined) ctx.skip('no dirty tracking or no single-item large page size');
+          if (!tracksDirty(probe.t) || big === undefined) ctx.skip('no dirty tracking or no single-item large page size');
           const run = (model: InvalidationModel) => {
             const h = new IotlbHarness(kf, n, model);
             const at = baseOf(h) + 4n * P(big!);

@@ -34,6 +34,15 @@ export interface KunitFormat<Cfg extends PtIommuCfg = PtIommuCfg> {
   dirtyFromMap?: boolean;
 }
 
+/**
+ * The table keeps dirty state: the format has the dirty ops and the cfg
+ * turned them on (pt_dirty_supported; ARMv8 without DBM has the ops, but
+ * nothing ever gets dirty and set_dirty is EAGAIN).
+ */
+export function tracksDirty(t: PtIommu): boolean {
+  return t.hasDirtyTracking && t.fmt.dirtySupported(t.common);
+}
+
 /** A DMA device for incoherent walkers that only counts what it is asked to do. */
 export class CountingIommuDevice implements IommuDevice {
   started = 0;

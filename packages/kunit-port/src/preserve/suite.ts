@@ -22,7 +22,7 @@ import {
 import { IntervalMap, PtError, PtRange, PtState, PtWriteAttrs, TableMemory, PT_ENTRY_EMPTY } from '@genpt/pt-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CountingIommuDevice, KunitPriv, cfgName, type KunitFormat } from '../kunit/fixture.js';
+import { CountingIommuDevice, KunitPriv, cfgName, tracksDirty, type KunitFormat } from '../kunit/fixture.js';
 import {
   type WindowMap,
   type WindowUnmap,
@@ -86,7 +86,7 @@ function runOps(t: PtIommu, model: IntervalMap, pg: bigint, ops: Op[]): void {
     } else if (o.op === 'cut') {
       if (model.find(va) === undefined) continue;
       t.cutMapping(va, g);
-    } else if (t.hasDirtyTracking && t.fmt.dirtySupported(t.common) && model.find(va) !== undefined) {
+    } else if (tracksDirty(t) && model.find(va) !== undefined) {
       t.setDirty(va);
       const d = new IommuDirtyBitmap();
       t.readAndClearDirty(va, pg, 0, d);

@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GENERIC_MODEL } from '../iotlb/models.js';
 import { IotlbHarness } from '../iotlb/harness.js';
-import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { cfgName, KunitPriv, tracksDirty, type KunitFormat } from '../kunit/fixture.js';
 import { countValids } from '../kunit/count.js';
 import { outcome, snapshot } from '../suites/outcome.js';
 import { HitlessViolation, HitlessWatch, probesFor } from './hitless.js';
@@ -138,8 +138,7 @@ function testCutKeepsAttrsAndDirty(h: IotlbHarness, prot: number): void {
  */
 function testCollapseDirtyRun(h: IotlbHarness): void {
   const sizes = sizesOf(h.priv);
-  // ARMv8 without DBM has the dirty ops but nothing to dirty (set_dirty is EAGAIN)
-  if (!h.t.hasDirtyTracking || !h.t.fmt.dirtySupported(h.t.common) || sizes.length < 2) return;
+  if (!tracksDirty(h.t) || sizes.length < 2) return;
   const pg = h.priv.smallestPgsz;
   for (const lg2 of sizes.slice(1, 3)) {
     const iova = baseOf(h.t) + 2n * P(lg2);
@@ -473,8 +472,8 @@ class ResizeRun {
         const va = this.va(o.slot, o.page);
         const code = h.setDirty(va);
         const hit = this.model.find(va);
-        const tracks = h.t.fmt.dirtySupported(h.t.common);
-        const want = hit === undefined ? 'ENOENT' : this.dirtyFromMap && (!tracks || !(hit.range.prot & IOMMU_WRITE)) ? 'EAGAIN' : 'ok';
+        const want =
+          hit === undefined ? 'ENOENT' : this.dirtyFromMap && (!tracksDirty(h.t) || !(hit.range.prot & IOMMU_WRITE)) ? 'EAGAIN' : 'ok';
         expect(code).toBe(want);
         if (code === 'ok') this.dirty.add(va);
         return;

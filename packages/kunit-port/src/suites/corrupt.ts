@@ -8,8 +8,8 @@
  * leads outside the table memory or to a page never allocated fail with
  * EFAULT naming it, and write nothing there.
  */
-import { hiOfBig, loOfBig, PtState, PtWriteAttrs, ptAllRange, u64ToBigInt } from '@genpt/pt-core';
-import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, tableAddressMask, type PtIommu } from '@genpt/iommu-ops';
+import { hiOfBig, loOfBig } from '@genpt/pt-core';
+import { dumpTable, IommuDirtyBitmap, IommuIotlbGather, tableAddressMask, tablePointerEntry, type PtIommu } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
 import { typedOutcome } from './outcome.js';
@@ -63,13 +63,7 @@ function unallocatedTableAt(t: PtIommu): number {
 function repoint(t: PtIommu, at: { pa: number; raw: bigint }, target: number): void {
   const common = t.common;
   const mask = tableAddressMask(common);
-  const pts = new PtState(ptAllRange(common));
-  pts.words = new Int32Array(2);
-  pts.base = 0;
-  pts.level = 1;
-  common.fmt.installTable(pts, target, new PtWriteAttrs());
-  const field = u64ToBigInt(pts.words[1]!, pts.words[0]!);
-  const raw = (at.raw & ~mask) | (field & mask);
+  const raw = (at.raw & ~mask) | (tablePointerEntry(common, target) & mask);
   common.mem.write64(at.pa, hiOfBig(raw), loOfBig(raw));
 }
 

@@ -190,8 +190,8 @@ class ModelRun {
         // Every dirtied address is reported; every report is a mapped leaf holding one.
         // (Sorted and searched: with dirtyFromMap every written page is dirty.)
         const dirty = [...this.dirty].sort(cmpBig);
-        const starts = ranges.map(([s]) => s).sort(cmpBig);
         const byStart = [...ranges].sort((a, b) => cmpBig(a[0], b[0]));
+        const starts = byStart.map(([s]) => s);
         for (const d of dirty) {
           // reports do not overlap: only the last one starting at or below d can cover it
           const i = firstAbove(starts, d);

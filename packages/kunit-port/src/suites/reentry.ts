@@ -8,7 +8,7 @@
 import { isPtError, ptTopRange, u64ToBigInt, type U64 } from '@genpt/pt-core';
 import { IommuDirtyBitmap, IommuIotlbGather, IovaRangeRecorder, PtIommu, PtSpinLock, type IovaBitmap } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
-import { cfgName, KunitPriv, type KunitFormat } from '../kunit/fixture.js';
+import { cfgName, KunitPriv, tracksDirty, type KunitFormat } from '../kunit/fixture.js';
 import { oaInto } from './window.js';
 
 const RW = 3;
@@ -32,10 +32,10 @@ function lowBase(t: PtIommu): bigint {
   return u64ToBigInt(r.vaHi, r.vaLo);
 }
 
-/** The cfg's table keeps dirty state (ARMv8 has the dirty ops without DBM, but nothing ever gets dirty). */
-function tracksDirty(kf: KunitFormat, n: number): boolean {
+/** The cfg's table keeps dirty state (see tracksDirty). */
+function cfgTracksDirty(kf: KunitFormat, n: number): boolean {
   const priv = new KunitPriv(kf, n);
-  const on = priv.table.fmt.dirtySupported(priv.table.common);
+  const on = tracksDirty(priv.table);
   priv.table.deinit();
   return on;
 }
@@ -47,7 +47,7 @@ export function describeCallbackReentry(kf: KunitFormat): void {
         it.runIf(kf.format.hasWriteDirty && kf.format.hasMakeWriteDirty)(
           'a dirty bitmap calling iovaToPhys and setDirty gets the same report and gather as one that does not',
           (ctx) => {
-            if (!tracksDirty(kf, n)) ctx.skip('the cfg tracks no dirty state');
+            if (!cfgTracksDirty(kf, n)) ctx.skip('the cfg tracks no dirty state');
             const run = (reenter: boolean) => {
               const priv = new KunitPriv(kf, n);
               const t = priv.table;
@@ -78,7 +78,7 @@ export function describeCallbackReentry(kf: KunitFormat): void {
         it.runIf(kf.format.hasWriteDirty && kf.format.hasMakeWriteDirty)(
           'a dirty bitmap calling map, unmap or readAndClearDirty gets EBUSY and the walk goes on',
           (ctx) => {
-            if (!tracksDirty(kf, n)) ctx.skip('the cfg tracks no dirty state');
+            if (!cfgTracksDirty(kf, n)) ctx.skip('the cfg tracks no dirty state');
             const priv = new KunitPriv(kf, n);
             const t = priv.table;
             const pg = priv.smallestPgsz;
