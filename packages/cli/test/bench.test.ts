@@ -4,6 +4,9 @@ import { IommuIotlbGather, putPagesList } from '@genpt/iommu-ops';
 import { describe, expect, it } from 'vitest';
 import { minTablePages } from '../dist/bench/scale.js';
 import { BENCH_FORMATS, checkIdentical, dumpText, prepare, SHAPES } from '../dist/bench/seed.js';
+import { KERNEL_PAIR_NS } from '../dist/bench/kernel-reference.js';
+import { PAIR_SHAPES } from '../dist/bench/pairs.js';
+import { BENCH_TABLES } from '../dist/bench/tables.js';
 import { tempDir } from './helpers.js';
 import { genpt } from './run-cli.js';
 
@@ -57,7 +60,8 @@ describe('genpt bench', () => {
     const svg = path.join(tempDir('bench'), 'bench.svg');
     const r = genpt(['bench', '--quick', '--no-scale', '--json', '--svg', svg]);
     expect(r.status).toBe(0);
-    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    const all = JSON.parse(r.stdout) as Record<string, unknown>[];
+    const rows = all.filter((x) => x.kind === undefined);
     expect(rows).toHaveLength(12);
     const keys = rows.map((x) => `${String(x.format)} ${String(x.op)} ${String(x.pgsizeLg2)}x${String(x.pgcount)}`);
     for (const format of ['amdv1', 'x86_64'])
@@ -74,6 +78,36 @@ describe('genpt bench', () => {
     expect(drawn.match(/<rect/g)!.length).toBeGreaterThanOrEqual(24);
   });
 
+  it('--json carries a pairNs row per format config and shape, and iova_to_phys rows, with the kernel figures where they exist', () => {
+    const r = genpt(['bench', '--quick', '--no-scale', '--json']);
+    expect(r.status).toBe(0);
+    const all = JSON.parse(r.stdout) as Record<string, unknown>[];
+    const pairs = all.filter((x) => x.kind === 'pair');
+    expect(pairs).toHaveLength(BENCH_TABLES.length * PAIR_SHAPES.length);
+    for (const bt of BENCH_TABLES) {
+      const mine = pairs.filter((p) => p.format === bt.format && p.config === bt.config);
+      expect(mine.map((p) => p.pgcount)).toEqual(PAIR_SHAPES.map((s) => s.pgcount));
+      for (const p of mine) {
+        expect(p.pairNs as number).toBeGreaterThan(0);
+        const kernel = KERNEL_PAIR_NS[`${bt.format} ${bt.config} ${String(p.pgsizeLg2)}x${String(p.pgcount)}`];
+        expect(p.kernelPairNs).toBe(kernel ?? null);
+      }
+    }
+    // The four formats Linux 7.0 has, in the configs the kernel was timed with, all have kernel figures.
+    expect(pairs.filter((p) => p.kernelPairNs !== null)).toHaveLength(12);
+    const iova = all.filter((x) => x.kind === 'iovaToPhys');
+    for (const bt of BENCH_TABLES) expect(iova.some((x) => x.format === bt.format && x.config === bt.config)).toBe(true);
+    for (const x of iova) expect(x.ns as number).toBeGreaterThan(0);
+    const ref = (f: string, leaf: number) => iova.find((x) => x.format === f && x.leafLg2 === leaf)?.kernelNs;
+    expect([ref('amdv1', 12), ref('amdv1', 21), ref('x86_64', 12), ref('x86_64', 21)]).toEqual([32.0, 15.8, 33.5, 17.5]);
+  });
+
+  it('--no-kernel leaves the every-format rows out', () => {
+    const r = genpt(['bench', '--quick', '--no-scale', '--no-kernel', '--json']);
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as Record<string, unknown>[]).every((x) => x.kind === undefined)).toBe(true);
+  });
+
   it("prints the seed's layout", () => {
     const r = genpt(['bench', '--quick', '--no-scale']);
     expect(r.status).toBe(0);
@@ -82,6 +116,9 @@ describe('genpt bench', () => {
     expect(r.stdout).toMatch(/^2\^12, \d+,\d+ , \d+,\d+ , -?\d+\.\d\d \(AMDV1\)$/m);
     expect(r.stdout).toMatch(/^256\*2\^21, \d+,\d+ , \d+,\d+ , -?\d+\.\d\d$/m);
     expect(r.stdout).toMatch(/\(AMDv2\)$/m);
+    expect(r.stdout).toMatch(/^amdv1 {4}host-l6 {6}2\^12 +\d+\.\d +48\.6 +\d+\.\d\dx$/m);
+    expect(r.stdout).toMatch(/^dart {5}v2-16k {7}2\^14 +\d+\.\d +- +-$/m);
+    expect(r.stdout).toContain('iova_to_phys at random addresses of 1 GiB of leaves');
   });
 
   it('rejects a bad option value', () => {

@@ -25,6 +25,8 @@ import {
   PT_FEAT_DYNAMIC_TOP,
   PT_FEAT_FLUSH_RANGE,
   PtFormatDefaults,
+  bitHi,
+  bitLo,
   numberHi,
   numberLo,
   u64AddHi,
@@ -260,17 +262,24 @@ export class Armv8Format extends PtFormatDefaults<Armv8Cfg, Armv8HwInfo> {
       words[w] = lo;
       words[w + 1] = hi;
     } else {
-      // Every item of a contiguous entry holds its own OA.
+      // Every item of a contiguous entry holds its own OA: the first item's
+      // plus i items, each address field encoded over the same attributes
+      // (masks and step worked out once: this loop is a contiguous map).
       hi |= ARMV8PT_FMT_CONTIG_HI;
-      const n = 2 ** (oaszLg2 - isz);
+      const n = 1 << (oaszLg2 - isz);
+      const attrLo = lo & ~this.addrLoMask(common);
+      const attrHi = hi & ~this.addrHiMask(common);
+      const stepHi = bitHi(isz);
+      const stepLo = bitLo(isz);
+      let itemHi = oaHi;
+      let itemLo = oaLo;
       for (let i = 0; i < n; i++) {
-        const off = i * 2 ** isz;
-        // The item's OA, then its address field written over the first item's.
-        const itemLo = u64AddLo(oaHi, oaLo, numberHi(off), numberLo(off));
-        const itemHi = u64AddHi(oaHi, oaLo, numberHi(off), numberLo(off));
         this.encodeOa(pts, itemHi, itemLo);
-        words[w + 2 * i] = (lo & ~this.addrLoMask(common)) | pts.entryLo;
-        words[w + 2 * i + 1] = (hi & ~this.addrHiMask(common)) | pts.entryHi;
+        words[w + 2 * i] = attrLo | pts.entryLo;
+        words[w + 2 * i + 1] = attrHi | pts.entryHi;
+        const h = u64AddHi(itemHi, itemLo, stepHi, stepLo);
+        itemLo = u64AddLo(itemHi, itemLo, stepHi, stepLo);
+        itemHi = h;
       }
     }
     pts.entryLo = lo;

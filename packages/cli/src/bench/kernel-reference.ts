@@ -37,3 +37,31 @@ export const SEED_MIN_PERCENT: Readonly<Record<string, number>> = {
   'x86_64 unmap 12x256': 76,
   'x86_64 unmap 21x256': 65,
 };
+
+/**
+ * ../shared/kernel-bench: one map_range + unmap_range pair, ns, from one
+ * clock read around an untimed loop (median of three boots), keyed
+ * "format config pgsizeLg2xpgcount".
+ */
+export const KERNEL_PAIR_NS: Readonly<Record<string, number>> = {
+  'amdv1 host-l6 12x1': 48.6,
+  'amdv1 host-l6 12x256': 351.4,
+  'amdv1 host-l6 21x256': 333.9,
+  'x86_64 amdv2-4 12x1': 58.9,
+  'x86_64 amdv2-4 12x256': 665.3,
+  'x86_64 amdv2-4 21x256': 748.2,
+  'vtdss vtd-48 12x1': 54.0,
+  'vtdss vtd-48 12x256': 641.9,
+  'vtdss vtd-48 21x256': 721.3,
+  'riscv64 sv48 12x1': 52.9,
+  'riscv64 sv48 12x256': 1188.6,
+  'riscv64 sv48 21x256': 1226.8,
+};
+
+/** ../shared/kernel-bench's iova_to_phys: ns per lookup in 1 GiB of leaves, keyed "format config leafLg2". */
+export const KERNEL_IOVA_TO_PHYS_NS: Readonly<Record<string, number>> = {
+  'amdv1 host-l6 12': 32.0,
+  'amdv1 host-l6 21': 15.8,
+  'x86_64 amdv2-4 12': 33.5,
+  'x86_64 amdv2-4 21': 17.5,
+};

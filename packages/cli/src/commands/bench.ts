@@ -6,6 +6,9 @@ import { KERNEL_REFERENCE, SEED_MIN_PERCENT } from '../bench/kernel-reference.js
 import { measureScale, SCALE_SHAPES, type ScaleRow } from '../bench/scale.js';
 import { BENCH_FORMATS, BENCH_OA_BATCH, measureRow, medianRow, SHAPES, type SeedRow, type TimingOptions } from '../bench/seed.js';
 import { benchSvg } from '../bench/svg.js';
+import { iovaToPhysLeaves, measureIovaToPhys, type IovaToPhysRow } from '../bench/iova-to-phys.js';
+import { measurePair, PAIR_SHAPES, type PairOptions, type PairRow } from '../bench/pairs.js';
+import { BENCH_TABLES, makeBenchTable } from '../bench/tables.js';
 import { CliError } from '../cli-error.js';
 import { Progress } from '../progress.js';
 
@@ -16,7 +19,11 @@ and 2 MiB x256 (one call each) for AMDv1 and AMDv2 (x86_64) tables whose
 tables are already present, iommupt (new) against an io-pgtable-style
 baseline (old: one walk from the top per page) building the same table.
 Prints the seed's layout, then the new side with the format's full page-size
-bitmap against the kernel's own C, then the scale rows.
+bitmap against the kernel's own C; then, for every format (each in the
+config the kernel was timed with where it was), map+unmap pairs and
+iova_to_phys timed as ../shared/kernel-bench timed the kernel (one clock
+read around an untimed loop) against the kernel's figures; then the scale
+rows.
 
 Options:
       --json         print the rows as JSON
@@ -25,6 +32,7 @@ Options:
       --samples N    timed batches per measurement (default 400)
       --quick        fewer samples and runs (a smoke run, numbers are rough)
       --no-scale     skip the 64 GiB / 1 TiB scale rows
+      --no-kernel    skip the every-format pair and iova_to_phys rows
   -h, --help         show this help
 `;
 
@@ -150,6 +158,67 @@ function scaleTable(rows: readonly ScaleRow[], seed: readonly JsonRow[]): string
   return lines.join('\n') + '\n';
 }
 
+function ratio(ns: number, kernel: number | null): string {
+  return kernel === null ? '-' : `${(ns / kernel).toFixed(2)}x`;
+}
+
+function pairTable(rows: readonly PairRow[]): string {
+  const lines = [
+    'map_range+unmap_range pairs, timed as the kernel was (one clock read around an untimed loop; every format loaded):',
+    'format   config       pgsz       genpt ns   kernel ns   ratio',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.format.padEnd(8)} ${r.config.padEnd(12)} ${shapeText(r).padEnd(10)} ${r.pairNs.toFixed(1).padStart(8)}   ${(r.kernelPairNs?.toFixed(1) ?? '-').padStart(9)}   ${ratio(r.pairNs, r.kernelPairNs)}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function iovaTable(rows: readonly IovaToPhysRow[]): string {
+  const lines = [
+    'iova_to_phys at random addresses of 1 GiB of leaves (timed as the kernel was):',
+    'format   config       leaf   genpt ns   kernel ns   ratio',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.format.padEnd(8)} ${r.config.padEnd(12)} ${`2^${r.leafLg2}`.padEnd(6)} ${r.ns.toFixed(1).padStart(8)}   ${(r.kernelNs?.toFixed(1) ?? '-').padStart(9)}   ${ratio(r.ns, r.kernelNs)}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Each row measured `runs` times, all rows in turn per run; the median per row. */
+function kernelRows(runs: number, quick: boolean, progress: Progress): { pairs: PairRow[]; iova: IovaToPhysRow[] } {
+  const opts: PairOptions = quick ? { targetMs: 2, warmupMs: 5 } : { targetMs: 40, warmupMs: 200 };
+  const byKey = new Map<string, PairRow[]>();
+  for (let run = 0; run < runs; run++) {
+    for (const bt of BENCH_TABLES) {
+      for (const shape of PAIR_SHAPES) {
+        progress.show(`pairs run ${run + 1}/${runs}: ${bt.format} ${bt.config} ${shape.pgcount}x2^${shape.pgsizeLg2}`);
+        const r = measurePair(bt, shape, opts);
+        const k = `${r.format} ${r.config} ${r.pgsizeLg2}x${r.pgcount}`;
+        byKey.set(k, [...(byKey.get(k) ?? []), r]);
+      }
+    }
+  }
+  const pairs = [...byKey.values()].map((rs) => {
+    const s = [...rs].sort((a, b) => a.pairNs - b.pairNs);
+    return s[Math.floor(s.length / 2)]!;
+  });
+  const iova: IovaToPhysRow[] = [];
+  for (const bt of BENCH_TABLES) {
+    const probe = makeBenchTable(bt);
+    const leaves = iovaToPhysLeaves(probe);
+    probe.deinit();
+    for (const leafLg2 of leaves) {
+      progress.show(`iova_to_phys: ${bt.format} ${bt.config} 2^${leafLg2}`);
+      iova.push(measureIovaToPhys(bt, leafLg2, quick ? 1 : 5));
+    }
+  }
+  return { pairs, iova };
+}
+
 function positiveInt(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
@@ -167,6 +236,7 @@ export function bench(argv: string[]): number {
       samples: { type: 'string' },
       quick: { type: 'boolean' },
       'no-scale': { type: 'boolean' },
+      'no-kernel': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -198,6 +268,7 @@ export function bench(argv: string[]): number {
   }
   const rows = passes[0]!.map((_, i) => medianRow(passes.map((p) => p[i]!)));
   const json = jsonRows(rows);
+  const kernel = values['no-kernel'] ? { pairs: [], iova: [] } : kernelRows(runs, values.quick === true, progress);
   const scale: ScaleRow[] = [];
   if (!values['no-scale']) {
     for (const f of BENCH_FORMATS) {
@@ -211,10 +282,12 @@ export function bench(argv: string[]): number {
   const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} CPUs, node ${process.version}, ${runs} run(s) x ${samples} samples of ${opts.batch} calls, median of runs`;
   if (values.svg !== undefined) writeFileSync(values.svg, benchSvg(rows, `genpt bench: ${machine}`));
   if (values.json) {
-    process.stdout.write(JSON.stringify([...json, ...scale.map((s) => ({ kind: 'scale', ...s }))], null, 2) + '\n');
+    const all = [...json, ...kernel.pairs, ...kernel.iova, ...scale.map((s) => ({ kind: 'scale', ...s }))];
+    process.stdout.write(JSON.stringify(all, null, 2) + '\n');
     return 0;
   }
   process.stdout.write(`genpt bench: ${machine}\n\n${seedTable(json)}\n${kernelTable(json)}\n${oaBatchTable(json)}`);
+  if (kernel.pairs.length) process.stdout.write(`\n${pairTable(kernel.pairs)}\n${iovaTable(kernel.iova)}`);
   if (scale.length) process.stdout.write(`\n${scaleTable(scale, json)}`);
   return 0;
 }
