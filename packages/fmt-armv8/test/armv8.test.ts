@@ -182,3 +182,37 @@ describe('the io-pgtable-arm encoding (ioPgtableEncoding: 1)', () => {
     expect(initErr({ ...c, ioPgtableEncoding: 2 })).toBe('EINVAL');
   });
 });
+
+describe('one granule page on a 16 KiB / 64 KiB table (the single-page paths)', () => {
+  for (const tg of [14, 16]) {
+    it(`${2 ** (tg - 10)} KiB: the same table and results as the general walk, and a narrowed domain gets the general answer`, () => {
+      const page = 2 ** tg;
+      const iova = 2 ** 32;
+      const oa = 2 ** 33;
+      const fast = PtIommu.init(armv8, cfg(tg, bit(PT_FEAT_ARMV8_DBM)), { checked: true });
+      const slow = PtIommu.init(armv8, cfg(tg, bit(PT_FEAT_ARMV8_DBM)), { checked: true });
+      const gf = new IommuIotlbGather();
+      const gs = new IommuIotlbGather();
+      // Tables first (the single-page path only runs under existing tables). Then the page on
+      // `fast` (one page: the single-page path) and on `slow` by the general walk (two pages
+      // mapped, the second unmapped again).
+      for (const t of [fast, slow]) t.mapRange(iova + 2 * page, oa + 2 * page, page, RW);
+      expect(fast.mapRange(iova, oa, page, RW)).toBe(page);
+      expect(slow.mapRange(iova, oa, 2 * page, RW)).toBe(2 * page);
+      expect(slow.unmapRange(iova + page, page, gs)).toBe(page);
+      expect(fast.iovaToPhys(iova + page - 1)).toBe(oa + page - 1);
+      expect(dumpTable(fast).tables.map((t) => t.entries)).toEqual(dumpTable(slow).tables.map((t) => t.entries));
+      // Unmap of one page, and of a misaligned page (nothing unmapped, as the general walk).
+      expect(fast.unmapRange(iova + 4096, page, gf)).toBe(0);
+      expect(fast.unmapRange(iova, page, gf)).toBe(page);
+      expect(fast.iovaToPhys(iova)).toBe(0);
+      // A misaligned page is ENXIO from either path; a domain without the page size too.
+      expect(() => fast.mapRange(iova + 4096, oa, page, RW)).toThrow(/ENXIO/);
+      fast.domain.pgsizeBitmap = BigInt(2 ** (tg + (tg === 14 ? 11 : 13)));
+      expect(() => fast.mapRange(iova, oa, page, RW)).toThrow(/ENXIO/);
+      expect(fast.iovaToPhys(iova)).toBe(0);
+      fast.deinit();
+      slow.deinit();
+    });
+  }
+});

@@ -96,8 +96,14 @@ export class MapState {
   attrsProt = -1;
   /** The features `attrs` was made under: a driver may set one after creation (VT-d's FORCE_COHERENCE). */
   attrsFeatures = 0;
-  /** The single-page fast path applies to this table: 1 yes, 0 no, -1 not known yet. */
-  singlePage = -1;
+  /**
+   * The single-page fast path's page for this table, bytes: 4 KiB (the
+   * kernel's PAGE_SIZE) where the granule is 4 KiB, the granule where it is
+   * larger (16/64 KiB: what a kernel of that page size would fast-path);
+   * NO_PAGE where there is none (the mock's 2 KiB); -1 not known yet.
+   */
+  pageLen = -1;
+  pageLg2 = 0;
   /** clear_contig's own range and state (its level is also live in the walk). */
   readonly contigRange: PtRange;
   readonly contigState: PtState;
@@ -412,10 +418,10 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     const type = e.ptWalkToEntry(pts, st.range);
     if (pts.level !== 0) return EAGAIN;
     if (type !== PT_ENTRY_EMPTY) return EADDRINUSE;
-    fmt.installLeafEntry(pts, st.oaHi, st.oaLo, PAGE_SHIFT, st.attrs);
+    fmt.installLeafEntry(pts, st.oaHi, st.oaLo, st.pageLg2, st.attrs);
     // No flush: this path is not used when incoherent.
-    const hi = u64AddHi(st.oaHi, st.oaLo, 0, 4096);
-    st.oaLo = u64AddLo(st.oaHi, st.oaLo, 0, 4096);
+    const hi = u64AddHi(st.oaHi, st.oaLo, 0, st.pageLen);
+    st.oaLo = u64AddLo(st.oaHi, st.oaLo, 0, st.pageLen);
     st.oaHi = hi;
     return 0;
   }
@@ -493,8 +499,9 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     if (oasz < 64 && ((paHi & ~maskHi(oasz)) | (paLo & ~maskLo(oasz))) !== 0) return -Errno.ERANGE;
     const ret = setProt(st, prot, gfp);
     if (ret) return ret;
-    if (((iovaLo | paLo) & 0xfff) !== 0) return EAGAIN;
-    // An aligned page: last = iova | 0xfff, no carry, no wrap.
+    const m = st.pageLen - 1;
+    if (((iovaLo | paLo) & m) !== 0) return EAGAIN;
+    // An aligned page: last = iova | (page - 1), no carry, no wrap.
     const range = st.range;
     range.topTable = common.topTable;
     range.topLevel = common.topLevel;
@@ -502,9 +509,9 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     range.vaHi = iovaHi;
     range.vaLo = iovaLo;
     range.lastHi = iovaHi;
-    range.lastLo = iovaLo | 0xfff;
+    range.lastLo = iovaLo | m;
     if (ptCheckRange(range) !== 0) return common.featDynamicTop ? EAGAIN : -Errno.ERANGE;
-    if (common.checked) checkSinglePageSize(t);
+    if (common.checked) checkSinglePageSize(t, st.pageLen);
     return mapSinglePage(st);
   }
 
@@ -514,10 +521,10 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     const gather = st.gather;
     let ret: number;
 
-    if (lenHi === 0 && lenLo === 4096) {
-      if (st.singlePage < 0) st.singlePage = fmt.hasSystemPageSize(common) ? 1 : 0;
+    if (st.pageLen < 0) singlePageOf(st, common);
+    if (lenHi === 0 && lenLo === st.pageLen && onePageOk(st, t)) {
       // Features may change after creation, so DMA_INCOHERENT is read each time.
-      if (st.singlePage === 1 && !common.featDmaIncoherent) {
+      if (!common.featDmaIncoherent) {
         ret = mapOnePage(t, st, iovaHi, iovaLo, paHi, paLo, prot, gfp);
         if (ret !== EAGAIN) return ret;
       }
@@ -546,10 +553,10 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
     // Target page size and level for the leaves
     const domain = t.domain;
     let singlePage = false;
-    if (lenHi === 0 && lenLo === 4096 && fmt.hasSystemPageSize(common)) {
-      if (common.checked) checkSinglePageSize(t);
-      if (((iovaLo | paLo) & 0xfff) !== 0) return ENXIO;
-      st.leafPgsizeLg2 = PAGE_SHIFT;
+    if (lenHi === 0 && lenLo === st.pageLen && onePageOk(st, t)) {
+      if (common.checked) checkSinglePageSize(t, st.pageLen);
+      if (((iovaLo | paLo) & (st.pageLen - 1)) !== 0) return ENXIO;
+      st.leafPgsizeLg2 = st.pageLg2;
       st.leafLevel = 0;
       st.numLeaves = 1;
       singlePage = true;
@@ -617,8 +624,28 @@ function checkRangeFits(range: PtRange): void {
   if (ptCheckRange(range) !== 0) ptCheckFailed('check_map_range: pt_check_range(range)', undefined, checkRangeFits);
 }
 
-function checkSinglePageSize(t: PtIommu): void {
-  if (!(t.domain.pgsizeBitmapLo & 4096)) ptCheckFailed('map_range: !(pgsize_bitmap & PAGE_SIZE)', undefined, checkSinglePageSize);
+/** MapState.pageLen for this table (its geometry is fixed by init). */
+function singlePageOf(st: MapState, common: PtCommon): void {
+  const g = common.granuleLg2sz;
+  st.pageLg2 = common.fmt.hasSystemPageSize(common) ? PAGE_SHIFT : g > PAGE_SHIFT ? g : 0;
+  st.pageLen = st.pageLg2 === 0 ? NO_PAGE : 2 ** st.pageLg2;
+}
+
+/**
+ * A length of one page may take the single-page paths: always for 4 KiB,
+ * as the kernel (its PT_WARN_ON names a domain without PAGE_SIZE); for a
+ * larger granule only while the domain's page sizes hold it, so a narrowed
+ * domain gets the general path's answer.
+ */
+function onePageOk(st: MapState, t: PtIommu): boolean {
+  return st.pageLg2 === PAGE_SHIFT || (t.domain.pgsizeBitmapLo & st.pageLen) !== 0;
+}
+
+/** MapState.pageLen: no single-page path. */
+const NO_PAGE = -2;
+
+function checkSinglePageSize(t: PtIommu, page: number): void {
+  if (!(t.domain.pgsizeBitmapLo & page)) ptCheckFailed('map_range: !(pgsize_bitmap & PAGE_SIZE)', undefined, checkSinglePageSize);
 }
 
 function checkLeafUnderTop(st: MapState): void {

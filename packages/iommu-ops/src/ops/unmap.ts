@@ -253,8 +253,11 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
     st.unmappedLo = 0;
     if (st.freeList.length !== 0) st.freeList.length = 0;
     // A range the table cannot hold unmaps nothing and leaves the gather alone.
-    if (lenHi === 0 && lenLo === 4096 && (iovaLo & 0xfff) === 0) {
-      // An aligned page (the commonest unmap): last = iova | 0xfff, no carry.
+    const m = lenLo - 1;
+    if (lenHi === 0 && lenLo >= 4096 && (lenLo & m) === 0 && (iovaLo & m) === 0) {
+      // An aligned power of two below 2 GiB (a page of any granule, one
+      // large or contiguous leaf: the commonest unmaps): last = iova | m,
+      // no carry.
       const common = t.common;
       range.topTable = common.topTable;
       range.topLevel = common.topLevel;
@@ -262,7 +265,7 @@ function buildUnmap(fmt: AnyPtFormat, e: PtEntryOps): UnmapWalk {
       range.vaHi = iovaHi;
       range.vaLo = iovaLo;
       range.lastHi = iovaHi;
-      range.lastLo = iovaLo | 0xfff;
+      range.lastLo = iovaLo | m;
       if (ptCheckRange(range) !== 0) return 0;
     } else if (makeRange(t.common, range, iovaHi, iovaLo, lenHi, lenLo) !== 0) return 0;
     const ret = unmapOneLeaf(st) ? 0 : ptWalkRange(range, unmapLevel, st);
