@@ -32,6 +32,7 @@ import {
   u64AddHi,
   u64AddLo,
   ptCheckInstallLeafArgs,
+  ptFindPresent,
   ptTableInstall64,
   ptTryCmpxchgEntry,
   type PtCommon,
@@ -138,6 +139,11 @@ export class Armv8Format extends PtFormatDefaults<Armv8Cfg, Armv8HwInfo> {
   override readonly hasWriteDirty = true;
   override readonly hasMakeWriteDirty = true;
   override readonly hasSwBits = true;
+
+  /** The first item with the valid bit set: what the per-item default finds, in one scan. */
+  override findNonEmpty(pts: PtState, endIndex: number): number {
+    return ptFindPresent(pts, endIndex, ARMV8PT_FMT_VALID);
+  }
 
   loadEntryRaw(pts: PtState): PtEntryType {
     const words = pts.words;
@@ -273,13 +279,34 @@ export class Armv8Format extends PtFormatDefaults<Armv8Cfg, Armv8HwInfo> {
       const stepLo = bitLo(isz);
       let itemHi = oaHi;
       let itemLo = oaLo;
-      for (let i = 0; i < n; i++) {
-        this.encodeOa(pts, itemHi, itemLo);
-        words[w + 2 * i] = attrLo | pts.entryLo;
-        words[w + 2 * i + 1] = attrHi | pts.entryHi;
-        const h = u64AddHi(itemHi, itemLo, stepHi, stepLo);
-        itemLo = u64AddLo(itemHi, itemLo, stepHi, stepLo);
-        itemHi = h;
+      if (!common.feature(PT_FEAT_ARMV8_LPA) && !common.feature(PT_FEAT_ARMV8_LPA2)) {
+        // The address field is the OA's own bits in place (encodeOa without LPA).
+        const mLo = oaLoMask(common.granuleLg2sz);
+        if (oaszLg2 < 32) {
+          // The OA is aligned to the entry: its items' OAs never carry out of the low word.
+          const hiField = attrHi | (oaHi & 0xffff);
+          for (let i = 0; i < n; i++) {
+            words[w + 2 * i] = attrLo | ((oaLo + i * stepLo) & mLo);
+            words[w + 2 * i + 1] = hiField;
+          }
+        } else {
+          for (let i = 0; i < n; i++) {
+            words[w + 2 * i] = attrLo | (itemLo & mLo);
+            words[w + 2 * i + 1] = attrHi | (itemHi & 0xffff);
+            const h = u64AddHi(itemHi, itemLo, stepHi, stepLo);
+            itemLo = u64AddLo(itemHi, itemLo, stepHi, stepLo);
+            itemHi = h;
+          }
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          this.encodeOa(pts, itemHi, itemLo);
+          words[w + 2 * i] = attrLo | pts.entryLo;
+          words[w + 2 * i + 1] = attrHi | pts.entryHi;
+          const h = u64AddHi(itemHi, itemLo, stepHi, stepLo);
+          itemLo = u64AddLo(itemHi, itemLo, stepHi, stepLo);
+          itemHi = h;
+        }
       }
     }
     pts.entryLo = lo;
