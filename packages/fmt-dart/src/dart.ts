@@ -20,6 +20,13 @@ import {
   PT_ENTRY_TABLE,
   PtFormatDefaults,
   ptCheckInstallLeafArgs,
+  ptClearItems,
+  ptFindPresent,
+  ptWriteLeafRun,
+  bitHi,
+  bitLo,
+  u64AddHi,
+  u64AddLo,
   ptTableInstall64,
   type PtCommon,
   type PtEntryType,
@@ -139,6 +146,72 @@ export class DartFormat extends PtFormatDefaults<DartCfg, DartHwInfo> {
     pts.words[w + 1] = hi;
     pts.entryLo = lo;
     pts.entryHi = hi;
+  }
+
+  /* ---- bulk extensions: the per-entry defaults' results, in one loop ---- */
+
+  override findNonEmpty(pts: PtState, endIndex: number): number {
+    return ptFindPresent(pts, endIndex, DART_FMT_VALID);
+  }
+
+  override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    if (count !== 0 && pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
+    // v2 holds the OA shifted; v1's address field is the OA in place.
+    if (pts.range.common.feature(PT_FEAT_DART_V2)) return this.installLeafRunV2(pts, count, oaHi, oaLo, oaszLg2, attrs);
+    const flags = DART_FMT_VALID | attrs.descriptorLo;
+    const attrHi = DART_FMT_SUBPAGE_END_HI | attrs.descriptorHi;
+    return ptWriteLeafRun(pts, count, oaHi, oaLo, oaszLg2, flags, attrHi, DART_FMT1_OA_HI, DART_FMT_VALID, 0);
+  }
+
+  /** installLeafRun for v2: each item's OA encoded in 16 KiB units; stops before a valid item. */
+  private installLeafRunV2(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
+    const words = pts.words;
+    const flags = DART_FMT_VALID | attrs.descriptorLo;
+    const attrHi = DART_FMT_SUBPAGE_END_HI | attrs.descriptorHi;
+    const sizeHi = bitHi(oaszLg2);
+    const sizeLo = bitLo(oaszLg2);
+    let w = pts.base + (pts.index << 1);
+    let n = 0;
+    for (; n < count; n++, w += 2) {
+      // As the default's per-item load: an occupied item ends the run, left in pts.entry.
+      if (words[w]! & DART_FMT_VALID) {
+        pts.entryLo = words[w]!;
+        pts.entryHi = words[w + 1]!;
+        break;
+      }
+      words[w] = (((oaLo >>> 4) | (oaHi << 28)) & DART_FMT2_OA_LO) | flags;
+      words[w + 1] = ((oaHi >>> 4) & DART_FMT2_OA_HI) | attrHi;
+      const h = u64AddHi(oaHi, oaLo, sizeHi, sizeLo);
+      oaLo = u64AddLo(oaHi, oaLo, sizeHi, sizeLo);
+      oaHi = h;
+    }
+    if (n !== 0) {
+      // the last leaf written, as installLeafEntry leaves it
+      const last = pts.base + ((pts.index + n - 1) << 1);
+      pts.entryLo = words[last]!;
+      pts.entryHi = words[last + 1]!;
+    }
+    return n;
+  }
+
+  override clearLeafRun(pts: PtState, endIndex: number): number {
+    // Leaves live at level 0 only, one item each: the run is every valid item from here.
+    const words = pts.words;
+    const base = pts.base;
+    const start = pts.index;
+    const first = base + (start << 1);
+    const stop = base + (endIndex << 1);
+    let w = first + 2;
+    while (w < stop && words[w]! & DART_FMT_VALID) w += 2;
+    ptClearItems(pts.range.common, first, (w - first) >>> 1);
+    const i = (w - base) >>> 1;
+    pts.index = i;
+    if (i < endIndex) {
+      pts.entryLo = words[w]!;
+      pts.entryHi = words[w + 1]!;
+      pts.type = PT_ENTRY_EMPTY;
+    }
+    return i - start;
   }
 
   installTable(pts: PtState, tablePa: number, _attrs: PtWriteAttrs): boolean {
