@@ -277,28 +277,18 @@ export class Armv8Format extends PtFormatDefaults<Armv8Cfg, Armv8HwInfo> {
       const attrHi = hi & ~this.addrHiMask(common);
       const stepHi = bitHi(isz);
       const stepLo = bitLo(isz);
-      let itemHi = oaHi;
-      let itemLo = oaLo;
-      if (!common.feature(PT_FEAT_ARMV8_LPA) && !common.feature(PT_FEAT_ARMV8_LPA2)) {
-        // The address field is the OA's own bits in place (encodeOa without LPA).
+      if (oaszLg2 < 32 && !common.feature(PT_FEAT_ARMV8_LPA) && !common.feature(PT_FEAT_ARMV8_LPA2)) {
+        // The address field is the OA's own bits in place (encodeOa without
+        // LPA), and an OA aligned to the entry never carries out of the low word.
         const mLo = oaLoMask(common.granuleLg2sz);
-        if (oaszLg2 < 32) {
-          // The OA is aligned to the entry: its items' OAs never carry out of the low word.
-          const hiField = attrHi | (oaHi & 0xffff);
-          for (let i = 0; i < n; i++) {
-            words[w + 2 * i] = attrLo | ((oaLo + i * stepLo) & mLo);
-            words[w + 2 * i + 1] = hiField;
-          }
-        } else {
-          for (let i = 0; i < n; i++) {
-            words[w + 2 * i] = attrLo | (itemLo & mLo);
-            words[w + 2 * i + 1] = attrHi | (itemHi & 0xffff);
-            const h = u64AddHi(itemHi, itemLo, stepHi, stepLo);
-            itemLo = u64AddLo(itemHi, itemLo, stepHi, stepLo);
-            itemHi = h;
-          }
+        const hiField = attrHi | (oaHi & 0xffff);
+        for (let i = 0; i < n; i++) {
+          words[w + 2 * i] = attrLo | ((oaLo + i * stepLo) & mLo);
+          words[w + 2 * i + 1] = hiField;
         }
       } else {
+        let itemHi = oaHi;
+        let itemLo = oaLo;
         for (let i = 0; i < n; i++) {
           this.encodeOa(pts, itemHi, itemLo);
           words[w + 2 * i] = attrLo | pts.entryLo;

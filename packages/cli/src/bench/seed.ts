@@ -253,7 +253,8 @@ export function measureRow(f: BenchFormat, shape: Shape, opts: TimingOptions): S
   return { format: f.key, label: f.label, pgsizeLg2, pgcount, newT, oldT, rangeT, oasT };
 }
 
-function median(xs: number[]): number {
+/** The middle value (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KERNEL_REFERENCE, SEED_MIN_PERCENT } from '../bench/kernel-reference.js';
 import { measureScale, SCALE_SHAPES, type ScaleRow } from '../bench/scale.js';
-import { BENCH_FORMATS, BENCH_OA_BATCH, measureRow, medianRow, SHAPES, type SeedRow, type TimingOptions } from '../bench/seed.js';
+import { BENCH_FORMATS, BENCH_OA_BATCH, measureRow, median, medianRow, SHAPES, type SeedRow, type TimingOptions } from '../bench/seed.js';
 import { benchSvg } from '../bench/svg.js';
 import { iovaToPhysLeaves, measureIovaToPhys, type IovaToPhysRow } from '../bench/iova-to-phys.js';
 import { measurePair, PAIR_SHAPES, type PairOptions, type PairRow } from '../bench/pairs.js';
@@ -198,13 +198,16 @@ function kernelRows(runs: number, quick: boolean, progress: Progress): { pairs: 
         progress.show(`pairs run ${run + 1}/${runs}: ${bt.format} ${bt.config} ${shape.pgcount}x2^${shape.pgsizeLg2}`);
         const r = measurePair(bt, shape, opts);
         const k = `${r.format} ${r.config} ${r.pgsizeLg2}x${r.pgcount}`;
-        byKey.set(k, [...(byKey.get(k) ?? []), r]);
+        const rs = byKey.get(k);
+        if (rs === undefined) byKey.set(k, [r]);
+        else rs.push(r);
       }
     }
   }
+  // Each row's median run.
   const pairs = [...byKey.values()].map((rs) => {
-    const s = [...rs].sort((a, b) => a.pairNs - b.pairNs);
-    return s[Math.floor(s.length / 2)]!;
+    const mid = median(rs.map((r) => r.pairNs));
+    return rs.find((r) => r.pairNs === mid)!;
   });
   const iova: IovaToPhysRow[] = [];
   for (const bt of BENCH_TABLES) {
