@@ -119,6 +119,10 @@ export class PtCommon {
   vaPrefix: number;
   /** ffs(PT_TOP_PHYS_MASK): the smallest top allocation (lg2). */
   readonly topPhysMaskFfs: number;
+  /** lg2 of PT_ITEM_WORD_SIZE: 3 for 64-bit items, 2 for 32-bit ones (ARMv7 short descriptor). */
+  readonly itemBytesLg2: number;
+  /** int32 words per item, lg2 (itemBytesLg2 - 2): item i of a table starts at word base + (i << itemWordsLg2). */
+  readonly itemWordsLg2: number;
 
   constructor(fmt: AnyPtFormat, mem: TableMemory, opts: PtCommonOptions = {}) {
     this.fmt = fmt;
@@ -134,6 +138,11 @@ export class PtCommon {
     if (fmt.maxTopLevel < 0 || fmt.maxTopLevel >= PT_MAX_LEVELS) {
       throw new RangeError(`format ${fmt.name}: maxTopLevel ${fmt.maxTopLevel} must be 0..${PT_MAX_LEVELS - 1}`);
     }
+    if (fmt.itemWordSize !== 4 && fmt.itemWordSize !== 8) {
+      throw new RangeError(`format ${fmt.name}: itemWordSize ${fmt.itemWordSize} must be 4 or 8`);
+    }
+    this.itemBytesLg2 = fmt.itemWordSize === 8 ? 3 : 2;
+    this.itemWordsLg2 = this.itemBytesLg2 - 2;
     this.supportedFeatures = ptSupportedFeatures(fmt, this.debug);
     this.forceEnabledFeatures = fmt.forceEnabledFeatures >>> 0;
 

@@ -38,6 +38,33 @@ export function ptClearItems(common: PtCommon, w: number, count: number): void {
 }
 
 /**
+ * Zero `count` 32-bit items from word `w` (formats with PT_ITEM_WORD_SIZE 4):
+ * a store loop for short runs, a typed-array fill for long ones.
+ */
+export function ptClearItems32(common: PtCommon, w: number, count: number): void {
+  const words = common.words;
+  if (count >= 16) {
+    words.fill(0, w, w + count);
+    return;
+  }
+  for (const end = w + count; w < end; w++) words[w] = 0;
+}
+
+/**
+ * pt_table_install32(): the 32-bit item at pts.index becomes `v` if it still
+ * holds pts.entryLo (compare-and-exchange); on success pts.entryLo is `v`.
+ */
+export function ptTableInstall32(pts: PtState, v: number): boolean {
+  const words = pts.words;
+  const w = pts.base + pts.index;
+  if (words[w] !== pts.entryLo) return false;
+  words[w] = v;
+  pts.entryLo = v;
+  pts.entryHi = 0;
+  return true;
+}
+
+/**
  * Index of the first item in [pts.index, endIndex) whose low word has any of
  * `presentLo` set, or endIndex: findNonEmpty for formats with a present bit
  * in the low word.

@@ -7,7 +7,7 @@ import type { PtWriteAttrs } from './attrs.js';
 import { ptCheckFailed } from './check.js';
 import type { PtCommon } from './common.js';
 import { PT_ENTRY_EMPTY, PT_ENTRY_OA, type PtEntryType } from './entry-type.js';
-import { ptClearItems } from './entry-write.js';
+import { ptClearItems, ptClearItems32 } from './entry-write.js';
 import type { PtFormat, PtIommuCfg } from './format.js';
 import { log2Mod32 } from './log2.js';
 import { ptDefaultPgszLg2ToLevel } from './pgsize.js';
@@ -118,7 +118,9 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
 
   /** Default: single stores of zero over 2^numContigLg2 items (a bulk fill for long runs). */
   clearEntries(pts: PtState, numContigLg2: number): void {
-    ptClearItems(pts.range.common, pts.base + (pts.index << 1), 1 << numContigLg2);
+    const common = pts.range.common;
+    if (common.itemWordsLg2 === 0) ptClearItems32(common, pts.base + pts.index, 1 << numContigLg2);
+    else ptClearItems(common, pts.base + (pts.index << 1), 1 << numContigLg2);
   }
 
   swBit(bitnr: number, _out: U64Pair): void {
@@ -249,20 +251,22 @@ export function ptTestSwBitAcquire(pts: PtState, bitnr: number): boolean {
 /** pt_set_sw_bit_release(): set a software bit in the item, by compare-and-exchange. */
 export function ptSetSwBitRelease(pts: PtState, bitnr: number): void {
   pts.range.common.fmt.swBit(bitnr, swMask);
-  const w = pts.base + (pts.index << 1);
+  const w = pts.itemWord(pts.index);
   // Single-threaded: the exchange cannot fail, but re-read like the kernel's loop.
   const lo = pts.words[w]! | swMask.lo;
-  const hi = pts.words[w + 1]! | swMask.hi;
   pts.words[w] = lo;
-  pts.words[w + 1] = hi;
   pts.entryLo = lo;
-  pts.entryHi = hi;
+  if (pts.range.common.itemWordsLg2 !== 0) {
+    const hi = pts.words[w + 1]! | swMask.hi;
+    pts.words[w + 1] = hi;
+    pts.entryHi = hi;
+  }
 }
 
 /** Check a format object before use: constants in range, one of entryOa/itemOa defined. */
 export function validateFormat(fmt: PtFormat): void {
   const problems: string[] = [];
-  if (fmt.itemWordSize !== 8) problems.push(`itemWordSize ${fmt.itemWordSize} (only 8 is supported)`);
+  if (fmt.itemWordSize !== 8 && fmt.itemWordSize !== 4) problems.push(`itemWordSize ${fmt.itemWordSize} (4 or 8 are supported)`);
   if (!(fmt.maxTopLevel >= 0 && fmt.maxTopLevel <= 5)) problems.push(`maxTopLevel ${fmt.maxTopLevel}`);
   if (!(fmt.maxVaAddressLg2 > 0 && fmt.maxVaAddressLg2 <= 64)) problems.push(`maxVaAddressLg2 ${fmt.maxVaAddressLg2}`);
   if (!(fmt.maxOutputAddressLg2 > 0 && fmt.maxOutputAddressLg2 <= 64)) {

@@ -53,6 +53,12 @@ export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
    * base (2^40) needs; undefined: the default.
    */
   readonly tableMemoryBasePa?: number;
+  /**
+   * Address bits a table pointer holds when fewer than the OA's (the ARMv7
+   * short descriptor: 32, whatever MediaTek's OA extension reaches);
+   * undefined: the OA width.
+   */
+  readonly tablePaLg2?: number;
   /** PT_SUPPORTED_FEATURES of the production build */
   readonly supportedFeatures: number;
   /** PT_FORCE_ENABLED_FEATURES */

@@ -51,9 +51,9 @@ export class PtState {
     this.base = (table - this.range.common.memBasePa) >>> 2;
   }
 
-  /** Word offset in {@link words} of the low word of item `index`. */
+  /** Word offset in {@link words} of item `index` (its low word for 64-bit items). */
   itemWord(index: number): number {
-    return this.base + (index << 1);
+    return this.base + (index << this.range.common.itemWordsLg2);
   }
 }
 

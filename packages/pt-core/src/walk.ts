@@ -97,7 +97,7 @@ export function ptTopMemsizeLg2(common: PtCommon, topLevel: number): number {
   if (topLevel !== common.fmt.maxTopLevel && common.feature(PT_FEAT_DYNAMIC_TOP)) {
     numItemsLg2 = Math.min(numItemsLg2, common.numItemsLg2[topLevel]!);
   }
-  return Math.max(common.topPhysMaskFfs, numItemsLg2 + Math.log2(common.fmt.itemWordSize));
+  return Math.max(common.topPhysMaskFfs, numItemsLg2 + common.itemBytesLg2);
 }
 
 /** ptDescend()'s PT_WARN_ON, out of line. */
