@@ -78,7 +78,7 @@ export function tableAddressMask(common: PtCommon): bigint {
   let mask = masks.get(common);
   if (mask !== undefined) return mask;
   // The highest table address: tables are aligned to their size.
-  const maxPa = 2 ** Math.min(fmt.maxOaLg2(common), 56) - 2 ** Math.max(12, common.tablememLg2sz);
+  const maxPa = 2 ** Math.min(fmt.maxOaLg2(common), 56) - 2 ** common.tablememLg2sz;
   mask = tablePointerEntry(common, 0) ^ tablePointerEntry(common, maxPa);
   masks.set(common, mask);
   return mask;
@@ -103,8 +103,8 @@ export function dumpTable(t: PtIommu): TableDump {
     const children: Array<[number, number]> = [];
     for (let i = first; i < end; i++) {
       pts.index = i;
-      const w = pts.base + 2 * i;
-      if ((pts.words[w]! | pts.words[w + 1]!) === 0) continue;
+      const w = pts.itemWord(i);
+      if ((pts.words[w]! | (common.itemWordsLg2 === 0 ? 0 : pts.words[w + 1]!)) === 0) continue;
       const type = fmt.loadEntryRaw(pts);
       const raw = u64ToBigInt(pts.entryHi, pts.entryLo);
       const entry: DumpEntry = {

@@ -47,13 +47,15 @@ export function makeRange(common: PtCommon, range: PtRange, iovaHi: number, iova
 /** flush_writes_range(): write back items [start, end) for an incoherent walker. */
 export function flushWritesRange(t: PtIommu, pts: PtState, startIndex: number, endIndex: number): void {
   if (t.common.featDmaIncoherent) {
-    t.iommuDevice!.flushIncoherent(pts.table, startIndex * 8, (endIndex - startIndex) * 8);
+    const b = t.common.itemBytesLg2;
+    t.iommuDevice!.flushIncoherent(pts.table, startIndex << b, (endIndex - startIndex) << b);
   }
 }
 
 /** flush_writes_item(): write back the item pts points at. */
 export function flushWritesItem(t: PtIommu, pts: PtState): void {
-  if (t.common.featDmaIncoherent) t.iommuDevice!.flushIncoherent(pts.table, pts.index * 8, 8);
+  const b = t.common.itemBytesLg2;
+  if (t.common.featDmaIncoherent) t.iommuDevice!.flushIncoherent(pts.table, pts.index << b, 1 << b);
 }
 
 /** Bytes of the table block at pa. */
@@ -104,7 +106,7 @@ export function tableAllocTop(t: PtIommu, topLevel: number, mode: number): numbe
 
 /** table_alloc(): the lower table for an item of parentPts. */
 export function tableAllocChild(t: PtIommu, parentPts: PtState, mode: number): number {
-  return tableAllocLg2(t, t.common.numItemsLg2[parentPts.level - 1]! + 3, mode);
+  return tableAllocLg2(t, t.common.numItemsLg2[parentPts.level - 1]! + t.common.itemBytesLg2, mode);
 }
 
 /**

@@ -44,6 +44,9 @@ function checkPages(t: PtIommu, d: PtPreserveDescriptor, listed: Map<number, PtP
   if (top.level !== d.topLevel) return `the top ${hex(d.topPa)} is listed at level ${top.level}, not ${d.topLevel}`;
   for (const e of d.tables) {
     const isTop = e.pa === d.topPa;
+    if (!isTop && !(e.level >= 0 && e.level < d.topLevel)) {
+      return `page ${hex(e.pa)} is listed at level ${e.level}: below a level ${d.topLevel} top only levels 0..${d.topLevel - 1} hold tables`;
+    }
     const need = minSizeLg2(t, e.level, isTop);
     if (e.sizeLg2 < need) return `page ${hex(e.pa)} (level ${e.level}) is listed as 2^${e.sizeLg2} bytes, the table needs 2^${need}`;
     if (e.pa % 2 ** e.sizeLg2 !== 0) return `page ${hex(e.pa)} is not aligned to its 2^${e.sizeLg2} bytes`;

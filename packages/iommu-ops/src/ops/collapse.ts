@@ -45,6 +45,8 @@ import {
   stageAt,
   stageFree,
   storeLiveItem,
+  itemHiAt,
+  itemLoAt,
 } from './resize.js';
 import { firstItem, lastItem, topItemsLg2, topTableVa } from './table-window.js';
 
@@ -259,7 +261,7 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
       if (ptTestMutations.collapseFreesTableEarly) common.mem.free(child);
       else st.freeList.push(child);
       pts.index = i;
-      storeLiveItem(common, pts, i, stage.words[stage.base + (i << 1) + 1]!, stage.words[stage.base + (i << 1)]!);
+      storeLiveItem(common, pts, i, itemHiAt(stage, i), itemLoAt(stage, i));
       flushWritesItem(t, pts);
       gatherRangePages(gather, t, hiOfBig(cva), loOfBig(cva), log2ToIntHi(isz), log2ToIntLo(isz), st.freeList);
     }

@@ -154,13 +154,15 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
   function setSwBit(st: MapState, pts: PtState, bitnr: number): void {
     const m = st.swMask;
     fmt.swBit(bitnr, m);
-    const w = pts.base + (pts.index << 1);
+    const w = pts.itemWord(pts.index);
     const lo = pts.words[w]! | m.lo;
-    const hi = pts.words[w + 1]! | m.hi;
     pts.words[w] = lo;
-    pts.words[w + 1] = hi;
     pts.entryLo = lo;
-    pts.entryHi = hi;
+    if (pts.range.common.itemWordsLg2 !== 0) {
+      const hi = pts.words[w + 1]! | m.hi;
+      pts.words[w + 1] = hi;
+      pts.entryHi = hi;
+    }
   }
 
   /** pt_iommu_new_table(): allocate a lower table and swing the empty item to it. */

@@ -230,7 +230,7 @@ function fillPrivate(
       continue;
     }
     if (level === 0) return ENXIO;
-    const child = tableAllocLg2(st.t, common.numItemsLg2[level - 1]! + 3, ALLOC_DEFER_COHERENT_FLUSH);
+    const child = tableAllocLg2(st.t, common.numItemsLg2[level - 1]! + common.itemBytesLg2, ALLOC_DEFER_COHERENT_FLUSH);
     if (child < 0) return child;
     st.built.push(child);
     const end = p + (1n << BigInt(isz)) - 1n;
@@ -290,7 +290,7 @@ export function planLeaf(st: ResizeState, fmt: AnyPtFormat, pts: PtState): numbe
   };
   for (const p of pieces) {
     if (p.lg2 >= 0) continue;
-    const child = tableAllocLg2(t, common.numItemsLg2[level - 1]! + 3, ALLOC_DEFER_COHERENT_FLUSH);
+    const child = tableAllocLg2(t, common.numItemsLg2[level - 1]! + common.itemBytesLg2, ALLOC_DEFER_COHERENT_FLUSH);
     if (child < 0) return child;
     st.built.push(child);
     p.child = child;
@@ -331,10 +331,20 @@ export function resizeStartIncoherent(st: ResizeState): number {
 
 /** Write one staged item into the live table and let a test see the state it makes. */
 export function storeLiveItem(common: PtCommon, live: PtState, index: number, hi: number, lo: number): void {
-  const w = live.base + (index << 1);
+  const w = live.base + (index << common.itemWordsLg2);
   live.words[w] = lo;
-  live.words[w + 1] = hi;
-  common.mem.noteStore(live.table + index * 8);
+  if (common.itemWordsLg2 !== 0) live.words[w + 1] = hi;
+  common.mem.noteStore(live.table + (index << common.itemBytesLg2));
+}
+
+/** Low word of item `index` of a state's table (the whole item for 32-bit formats). */
+export function itemLoAt(pts: PtState, index: number): number {
+  return pts.words[pts.itemWord(index)]!;
+}
+
+/** High word of item `index` of a state's table (0 for 32-bit formats). */
+export function itemHiAt(pts: PtState, index: number): number {
+  return pts.range.common.itemWordsLg2 === 0 ? 0 : pts.words[pts.itemWord(index) + 1]!;
 }
 
 /**
@@ -346,7 +356,7 @@ export function stageAlloc(st: ResizeState): number {
   if (st.stagePa >= 0) return 0;
   const common = st.t.common;
   let lg2 = ptTopMemsizeLg2(common, common.topLevel);
-  for (let l = 0; l < common.topLevel; l++) lg2 = Math.max(lg2, common.numItemsLg2[l]! + 3);
+  for (let l = 0; l < common.topLevel; l++) lg2 = Math.max(lg2, common.numItemsLg2[l]! + common.itemBytesLg2);
   const pa = tableAllocLg2(st.t, lg2, ALLOC_DEFER_COHERENT_FLUSH);
   if (pa < 0) return pa;
   st.stagePa = pa;
@@ -372,19 +382,22 @@ export function copyStagedItems(st: ResizeState, live: PtState, first: number, e
   const sw = stage.words;
   const lw = live.words;
   const common = st.t.common;
+  const wl = common.itemWordsLg2;
   for (let i = first; i < end; i++) {
-    const lo = sw[stage.base + (i << 1)]!;
-    const hi = sw[stage.base + (i << 1) + 1]!;
-    const w = live.base + (i << 1);
-    if (lw[w] !== lo || lw[w + 1] !== hi) storeLiveItem(common, live, i, hi, lo);
+    const sw0 = stage.base + (i << wl);
+    const w = live.base + (i << wl);
+    const lo = sw[sw0]!;
+    const hi = wl === 0 ? 0 : sw[sw0 + 1]!;
+    if (lw[w] !== lo || (wl !== 0 && lw[w + 1] !== hi)) storeLiveItem(common, live, i, hi, lo);
   }
 }
 
 /** Copy items [first, end) from one state's table to another's (same indexes). */
 export function copyItems(from: PtState, to: PtState, first: number, end: number): void {
+  const wl = from.range.common.itemWordsLg2;
+  const n = 1 << wl;
   for (let i = first; i < end; i++) {
-    to.words[to.base + (i << 1)] = from.words[from.base + (i << 1)]!;
-    to.words[to.base + (i << 1) + 1] = from.words[from.base + (i << 1) + 1]!;
+    for (let k = 0; k < n; k++) to.words[to.base + (i << wl) + k] = from.words[from.base + (i << wl) + k]!;
   }
 }
 
@@ -420,7 +433,7 @@ function applyPlan(st: ResizeState, fmt: AnyPtFormat, plan: ResizePlan, gather: 
       ptWarned(common, 'cut: pt_install_table() failed (locking violation)');
       return EINVAL;
     }
-    common.mem.noteStore(live.table + live.index * 8);
+    common.mem.noteStore(live.table + (live.index << common.itemBytesLg2));
   }
   flushWritesRange(t, live, plan.first, end);
   if (ptTestMutations.resizeGathersNothing) return 0;

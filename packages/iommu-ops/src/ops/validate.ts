@@ -102,8 +102,8 @@ export const validateOp = definePtOp({
         const mark = stack.length;
         for (let i = first; i < end; i++) {
           pts.index = i;
-          const w = pts.base + 2 * i;
-          if ((pts.words[w]! | pts.words[w + 1]!) === 0 || fmt.loadEntryRaw(pts) !== PT_ENTRY_TABLE) continue;
+          const w = pts.itemWord(i);
+          if ((pts.words[w]! | (itemBytesLg2 === 2 ? 0 : pts.words[w + 1]!)) === 0 || fmt.loadEntryRaw(pts) !== PT_ENTRY_TABLE) continue;
           stack.push([level, i, va + (BigInt(i) << isz), fmt.tablePa(pts), childBytesLg2, 0, 2 ** n]);
         }
         // Lowest index on top of the stack.
