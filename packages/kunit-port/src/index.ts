@@ -28,6 +28,7 @@ export {
   GENERIC_MODEL,
   GENERIC_STRICT_MODEL,
   INVALIDATION_MODELS,
+  MTK_MODEL,
   RISCV_MODEL,
   smmuv3Model,
   smmuv3RangeCommands,

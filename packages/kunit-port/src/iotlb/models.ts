@@ -29,7 +29,7 @@ export interface IotlbModelContext {
 }
 
 export interface InvalidationModel {
-  readonly name: 'GENERIC' | 'AMD' | 'VTD' | 'RISCV' | 'SMMUV3' | 'DART';
+  readonly name: 'GENERIC' | 'AMD' | 'VTD' | 'RISCV' | 'SMMUV3' | 'DART' | 'MTK';
   /** Where the rule comes from. */
   readonly source: string;
   invalidate(iotlb: EmulatedIotlb, g: IotlbGatherView, ctx: IotlbModelContext): void;
@@ -223,10 +223,26 @@ export const DART_MODEL: InvalidationModel = {
   },
 };
 
+/**
+ * MediaTek's M4U (the ARMv7 short-descriptor's main user): iotlb_sync
+ * writes the gather's first and last page to INVLD_START/END and issues a
+ * range invalidation, which drops every TLB entry in those pages, walk
+ * entries included (mtk_iommu_iotlb_sync() / mtk_iommu_tlb_flush_range_sync()
+ * in drivers/iommu/mtk_iommu.c).
+ */
+export const MTK_MODEL: InvalidationModel = {
+  name: 'MTK',
+  source: 'drivers/iommu/mtk_iommu.c mtk_iommu_tlb_flush_range_sync(): a range invalidation of the gather, page granular',
+  invalidate(iotlb, g) {
+    iotlb.erase({ start: g.start & ~0xfffn, last: g.end | 0xfffn, overlapping: true, leaves: true, walks: true });
+  },
+};
+
 export const INVALIDATION_MODELS = {
   GENERIC: GENERIC_MODEL,
   AMD: amdModel(),
   VTD: VTD_MODEL,
   RISCV: RISCV_MODEL,
   DART: DART_MODEL,
+  MTK: MTK_MODEL,
 } as const;

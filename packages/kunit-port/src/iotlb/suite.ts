@@ -11,7 +11,7 @@ import { setPtTestMutation, type PtTestMutations } from '@genpt/iommu-ops';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cfgName, tracksDirty, type KunitFormat } from '../kunit/fixture.js';
-import { windowBase } from '../suites/window.js';
+import { windowBase, oaBase, oaInto } from '../suites/window.js';
 import { IotlbHarness } from './harness.js';
 import { GENERIC_STRICT_MODEL, type InvalidationModel } from './models.js';
 
@@ -65,7 +65,7 @@ function mapSmall(h: IotlbHarness, iova: bigint, len: bigint): void {
   const saved = d.pgsizeBitmap;
   d.pgsizeBitmap = h.priv.smallestPgsz;
   try {
-    expect(h.map(iova, 1n << 33n, len)).toBe('ok');
+    expect(h.map(iova, oaInto(h.t, 33), len)).toBe('ok');
   } finally {
     d.pgsizeBitmap = saved;
   }
@@ -189,7 +189,8 @@ function runOp(h: IotlbHarness, sizes: number[], o: Op): void {
   const base = baseOf(h);
   const lg2 = o.op === 'setDirty' ? sizes[0]! : sizes[o.size % Math.min(sizes.length, 3)]!;
   const iova = base + BigInt(o.slot) * P(lg2);
-  if (o.op === 'map') h.map(iova, BigInt(o.oa) * P(lg2) + (1n << 34n), BigInt(o.count) * P(lg2));
+  if (o.op === 'map')
+    h.map(iova, ((BigInt(o.oa) * P(lg2)) % (1n << BigInt(h.t.common.maxOaszLg2 - 2))) + oaBase(h.t), BigInt(o.count) * P(lg2));
   else if (o.op === 'unmap') h.unmap(iova, BigInt(o.count) * P(lg2));
   else if (o.op === 'cut') h.cut(iova + ((BigInt(o.page) << BigInt(sizes[0]!)) % P(lg2)));
   else if (o.op === 'split') h.split(iova, BigInt(o.count) * P(lg2), sizes[o.to % sizes.length]!);

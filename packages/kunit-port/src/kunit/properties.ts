@@ -95,7 +95,8 @@ export function describeFormatProperties(kf: KunitFormat, opts: PropertyOptions 
                   let others = 0;
                   for (let i = 0; i < items; i++) {
                     if (i >= index && i < index + 2 ** contig) continue;
-                    others |= w[pts.base + 2 * i]! | w[pts.base + 2 * i + 1]!;
+                    const wi = pts.itemWord(i);
+                    others |= w[wi]! | (common.itemWordsLg2 === 0 ? 0 : w[wi + 1]!);
                   }
                   expect(others).toBe(0);
                   common.mem.free(pts.table);
@@ -107,7 +108,7 @@ export function describeFormatProperties(kf: KunitFormat, opts: PropertyOptions 
 
           if (level > 0) {
             it(`level ${level}: a table pointer decodes to its table address`, () => {
-              const maxPa = Math.min(maxOa, 52);
+              const maxPa = Math.min(maxOa, fmt.tablePaLg2 ?? 52, 52);
               // Tables are aligned to their size (16 KiB with DART v2's granule).
               const align = BigInt(Math.max(12, common.tablememLg2sz));
               const arbPa = fc.bigInt({ min: 1n, max: (1n << (BigInt(maxPa) - align)) - 1n }).map((v) => Number(v << align));

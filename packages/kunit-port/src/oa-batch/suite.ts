@@ -27,6 +27,8 @@ import {
   windowSpan,
   windowVa,
   WINDOW_PAGES,
+  oaBase,
+  oaStride,
 } from '../suites/window.js';
 
 export interface OaBatchSuiteOptions {
@@ -112,7 +114,7 @@ function runSequence(h: IotlbHarness, twin: PtIommu, ops: Op[], reclaim: boolean
     const len = windowSpan(model, base, pg, va, pages);
     if (len === undefined) return;
     // OAs in one of 8 slots 1 GiB apart, at the VA's offset (so large pages stay possible).
-    const oa = (1n << 34n) + BigInt(slot % 8) * (1n << 30n) + (va - base);
+    const oa = oaBase(t) + BigInt(slot % 8) * oaStride(t) + (va - base);
     expect(h.map(va, oa, len)).toBe('ok');
     twin.mapRange(va, oa, len, 3);
     model.map(va, va + len - 1n, oa);
@@ -153,15 +155,15 @@ function testLargeLeaf(h: IotlbHarness): void {
   for (let s = level1; s < bigLg2; s++) if ((h.priv.pgsizeBitmap >> BigInt(s)) & 1n) bigLg2 = s;
   const big = 1n << BigInt(bigLg2);
   const va = windowBase(t) + 8n * big;
-  const oa = (1n << 34n) + 4n * big;
+  const oa = oaBase(t) + 4n * big;
   expect(h.map(va, oa, big)).toBe('ok');
-  expect(h.map(va + big, oa + (1n << 30n), pg)).toBe('ok');
+  expect(h.map(va + big, oa + oaStride(t), pg)).toBe('ok');
   const batch = new OaBatch(4);
   expect(h.unmapOas(va, big + pg, batch)).toBe(big + pg);
   expect(batch.full).toBe(false);
   expect(batch.runs()).toEqual([
     { oa, len: big },
-    { oa: oa + (1n << 30n), len: pg },
+    { oa: oa + oaStride(t), len: pg },
   ]);
 }
 
@@ -173,7 +175,7 @@ function testPartialStops(h: IotlbHarness): void {
   const va = windowBase(t) + BigInt(WINDOW_PAGES) * pg;
   const expected: Run[] = [];
   for (let i = 0n; i < 6n; i++) {
-    const oa = (1n << 34n) + ((i * 5n) % 6n) * (1n << 30n) + i * 2n * pg;
+    const oa = oaBase(t) + ((i * 5n) % 6n) * oaStride(t) + i * 2n * pg;
     expect(h.map(va + i * 2n * pg, oa, 2n * pg)).toBe('ok');
     expected.push({ oa, len: 2n * pg });
   }
@@ -231,7 +233,7 @@ export function describeOaBatchSuite(kf: KunitFormat, opts: OaBatchSuiteOptions 
           const priv = new KunitPriv(kf, n);
           const t = priv.table;
           const va = windowBase(t);
-          t.mapRange(va, 1n << 34n, priv.smallestPgsz, 3);
+          t.mapRange(va, oaBase(t), priv.smallestPgsz, 3);
           const before = tableLeaves(t);
           const g = new IommuIotlbGather();
           const bad: Array<[unknown, RegExp]> = [

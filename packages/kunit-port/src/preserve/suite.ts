@@ -34,6 +34,7 @@ import {
   windowUnmapFields,
   windowVa,
   WINDOW_PAGES,
+  oaBase,
 } from '../suites/window.js';
 
 export interface PreserveSuiteOptions {
@@ -78,8 +79,8 @@ function runOps(t: PtIommu, model: IntervalMap, pg: bigint, ops: Op[]): void {
       const at = windowMapVa(base, pg, o);
       const len = windowSpan(model, base, pg, at, o.pages);
       if (len === undefined) continue;
-      t.mapRange(at, (1n << 34n) + (at - base), len, 3);
-      model.map(at, at + len - 1n, (1n << 34n) + (at - base));
+      t.mapRange(at, oaBase(t) + (at - base), len, 3);
+      model.map(at, at + len - 1n, oaBase(t) + (at - base));
     } else if (o.op === 'unmap') {
       const n = BigInt(t.unmapRange(va, BigInt(o.pages) * pg, g));
       if (n > 0n) model.unmap(va, va + n - 1n);
@@ -130,9 +131,9 @@ function sample(kf: KunitFormat, n: number): { priv: KunitPriv; d: PtPreserveDes
   const pg = priv.smallestPgsz;
   const span = 1n << BigInt(t.common.itemLg2sz[1]!);
   const va = windowBase(t);
-  t.mapRange(va, 1n << 34n, pg, 3);
-  t.mapRange(va + span, (1n << 34n) + span, pg, 3);
-  t.mapRange(va + 4n * span, (1n << 34n) + 4n * span, span, 3);
+  t.mapRange(va, oaBase(t), pg, 3);
+  t.mapRange(va + span, oaBase(t) + span, pg, 3);
+  t.mapRange(va + 4n * span, oaBase(t) + 4n * span, span, 3);
   return { priv, d: JSON.parse(JSON.stringify(t.preserve())) as PtPreserveDescriptor };
 }
 

@@ -24,6 +24,7 @@ import {
   windowUnmapFields,
   windowVa,
   WINDOW_PAGES,
+  oaBase,
 } from '../suites/window.js';
 
 export interface ReclaimSuiteOptions {
@@ -45,7 +46,7 @@ function testExplicit(h: IotlbHarness): void {
   const span = P(t.common.itemLg2sz[1]!);
   const at = windowBase(t) + 4n * span;
   const before = h.priv.mem.pagesInUse;
-  for (const off of [0n, pg, span - pg]) expect(h.map(at + off, (1n << 34n) + off, pg)).toBe('ok');
+  for (const off of [0n, pg, span - pg]) expect(h.map(at + off, oaBase(h.t) + off, pg)).toBe('ok');
   for (const off of [0n, pg, span - pg]) expect(h.unmap(at + off, pg)).toBe(pg);
   // The kernel keeps the emptied tables.
   expect(h.priv.mem.pagesInUse).toBeGreaterThan(before);
@@ -79,7 +80,7 @@ function runSequence(h: IotlbHarness, ops: Op[]): void {
       const va = windowMapVa(base, pg, o);
       const len = windowSpan(model, base, pg, va, o.pages);
       if (len === undefined) continue;
-      const oa = (1n << 34n) + (va - base);
+      const oa = oaBase(h.t) + (va - base);
       expect(h.map(va, oa, len)).toBe('ok');
       model.map(va, va + len - 1n, oa);
     } else if (o.op === 'unmap') {

@@ -25,7 +25,7 @@ import { outcome, snapshot } from '../suites/outcome.js';
 import { HitlessViolation, HitlessWatch, probesFor } from './hitless.js';
 import { bestLeaves, leafAt, leafPathTables, tableLeaves, tablePages } from './leaves.js';
 import { RefWalker } from './ref-walker.js';
-import { vaInto } from '../suites/window.js';
+import { oaBase, vaInto } from '../suites/window.js';
 
 export interface ResizeSuiteOptions {
   /** fast-check runs per config (default 20). */
@@ -59,8 +59,6 @@ function sizesOf(priv: KunitPriv): number[] {
   return out;
 }
 
-const OA_BASE = 1n << 34n;
-
 /** kunit test_cut_simple (the development line's draft): halve the largest page, then cut at the smallest and unmap both parts. */
 function testCutSimple(h: IotlbHarness): void {
   const priv = h.priv;
@@ -69,7 +67,7 @@ function testCutSimple(h: IotlbHarness): void {
   const big = sizes[sizes.length - 1]!;
   const next = sizes[sizes.length - 2]!;
   const iova = baseOf(h.t);
-  expect(h.map(iova, OA_BASE, P(big))).toBe('ok');
+  expect(h.map(iova, oaBase(h.t), P(big))).toBe('ok');
   expect(countValids(priv)).toBe(1);
   expect(h.cut(iova + P(big - 1))).toBe('ok');
   // Each half is the largest size that fits in it, or a run of the next size.
@@ -91,18 +89,18 @@ function testCutEverySize(h: IotlbHarness): void {
   for (const lg2 of sizes.slice(1)) {
     for (const at of [P(pgLg2), P(lg2 - 1), P(lg2) - P(pgLg2)]) {
       const iova = base + 4n * P(lg2);
-      expect(h.map(iova, OA_BASE + P(lg2), P(lg2))).toBe('ok');
+      expect(h.map(iova, oaBase(h.t) + P(lg2), P(lg2))).toBe('ok');
       expect(h.cut(iova + at)).toBe('ok');
       const leaves = tableLeaves(h.t);
       expect(leafAt(leaves, iova + at)?.va, `cut 2^${lg2} at +${hex(at)}`).toBe(iova + at);
       // The pieces are the largest alignment allows on each side.
-      const want = [...bestLeaves(h.priv.pgsizeBitmap, iova, iova + at - 1n, OA_BASE + P(lg2))];
-      want.push(...bestLeaves(h.priv.pgsizeBitmap, iova + at, iova + P(lg2) - 1n, OA_BASE + P(lg2) + at));
+      const want = [...bestLeaves(h.priv.pgsizeBitmap, iova, iova + at - 1n, oaBase(h.t) + P(lg2))];
+      want.push(...bestLeaves(h.priv.pgsizeBitmap, iova + at, iova + P(lg2) - 1n, oaBase(h.t) + P(lg2) + at));
       const got = leaves.filter((l) => l.va >= iova && l.va < iova + P(lg2)).map((l) => `${hex(l.va)}:${l.lg2}`);
       expect(got).toEqual(want.map((l) => `${hex(l.va)}:${l.lg2}`));
       for (const va of [iova, iova + at - P(pgLg2), iova + at, iova + P(lg2) - P(pgLg2)]) {
         const tr = walker.translate(va);
-        expect(tr.kind === 'leaf' && tr.oa).toBe(OA_BASE + P(lg2) + (va - iova));
+        expect(tr.kind === 'leaf' && tr.oa).toBe(oaBase(h.t) + P(lg2) + (va - iova));
       }
       expect(h.unmap(iova, at)).toBe(at);
       expect(h.unmap(iova + at, P(lg2) - at)).toBe(P(lg2) - at);
@@ -116,7 +114,7 @@ function testCutKeepsAttrsAndDirty(h: IotlbHarness, prot: number): void {
   const lg2 = sizes.find((s) => s >= 21) ?? sizes[sizes.length - 1]!;
   if (lg2 === sizes[0]) return;
   const iova = baseOf(h.t) + 2n * P(lg2);
-  if (h.map(iova, OA_BASE, P(lg2), prot) !== 'ok') return;
+  if (h.map(iova, oaBase(h.t), P(lg2), prot) !== 'ok') return;
   const walker = new RefWalker(h.t);
   const before = walker.translate(iova);
   if (before.kind !== 'leaf') throw new Error('not mapped');
@@ -155,7 +153,7 @@ function testCollapseDirtyRun(h: IotlbHarness): void {
     const iova = baseOf(h.t) + 2n * P(lg2);
     const pages = P(lg2) / pg;
     for (const page of [0n, pages / 2n, pages - 1n]) {
-      if (h.map(iova, OA_BASE, P(lg2)) !== 'ok') return;
+      if (h.map(iova, oaBase(h.t), P(lg2)) !== 'ok') return;
       expect(h.split(iova, P(lg2), sizes[0]!)).toBe('ok');
       expect(h.readAndClearDirty(iova, P(lg2))).toBe('ok');
       expect(h.setDirty(iova + page * pg)).toBe('ok');
@@ -203,7 +201,7 @@ function testErrors(kf: KunitFormat, n: number): void {
   expect(codeUnchanged(t, () => t.cutMapping(base, g))).toBe('ENOENT');
   expect(codeUnchanged(t, () => t.splitRange(base, pg * 4n, priv.smallestPgszLg2, g))).toBe('ENOENT');
   expect(codeUnchanged(t, () => t.collapseRange(base, pg * 4n, g))).toBe('ENOENT');
-  t.mapRange(base, OA_BASE, pg * 2n, 3);
+  t.mapRange(base, oaBase(t), pg * 2n, 3);
   // ENXIO: inside a smallest page, which no table can hold
   expect(codeUnchanged(t, () => t.cutMapping(base + 1n, g))).toBe('ENXIO');
   expect(codeUnchanged(t, () => t.cutMapping(base + pg + 8n, g))).toBe('ENXIO');
@@ -212,7 +210,7 @@ function testErrors(kf: KunitFormat, n: number): void {
   // Bad input, as map/unmap see it
   if (t.common.maxVaszLg2 < 64) {
     const outside = 1n << BigInt(t.common.maxVaszLg2);
-    const mapCode = outcome(() => t.mapRange(outside, OA_BASE, pg, 3)).code;
+    const mapCode = outcome(() => t.mapRange(outside, oaBase(t), pg, 3)).code;
     expect(mapCode).not.toBe('ok');
     expect(codeUnchanged(t, () => t.cutMapping(outside, g))).toBe(mapCode);
     expect(codeUnchanged(t, () => t.splitRange(outside, pg, priv.smallestPgszLg2, g))).toBe(mapCode);
@@ -232,7 +230,7 @@ function testErrors(kf: KunitFormat, n: number): void {
   t.unmapRange(base, pg * 2n, g);
   if (deep !== undefined) {
     // ENOMEM at every allocation: the table is unchanged and nothing leaks
-    t.mapRange(deep.iova, OA_BASE, P(deep.lg2), 3);
+    t.mapRange(deep.iova, oaBase(t), P(deep.lg2), 3);
     const cases: Array<[string, () => void]> = [
       ['cut', () => t.cutMapping(deep.iova + pg, g)],
       ['split', () => t.splitRange(deep.iova + P(deep.lg2 - 1), pg * 2n, priv.smallestPgszLg2, g)],
@@ -280,7 +278,7 @@ function testEopnotsupp(kf: KunitFormat, n: number): void {
     else expect([xchg, size]).toEqual([kf.format.oaTableXchg, kf.format.oaSizeChange]);
     for (const lg2 of sizes.slice(1)) {
       const iova = base + 4n * P(lg2);
-      t.mapRange(iova, OA_BASE, P(lg2), 3);
+      t.mapRange(iova, oaBase(t), P(lg2), 3);
       // The level holding this size, whether it is a contiguous entry there,
       // and whether a cut at its last smallest page needs a table.
       const isz = t.common.itemLg2sz;
@@ -311,7 +309,7 @@ function testMutationCaught(kf: KunitFormat, n: number): void {
   const d = h.t.domain;
   const saved = d.pgsizeBitmap;
   d.pgsizeBitmap = h.priv.smallestPgsz;
-  h.map(at, OA_BASE, span);
+  h.map(at, oaBase(h.t), span);
   d.pgsizeBitmap = saved;
   const watch = new HitlessWatch(h.t);
   const g = new IommuIotlbGather();
@@ -327,7 +325,7 @@ function testMutationCaught(kf: KunitFormat, n: number): void {
   const h2 = new IotlbHarness(kf, n, GENERIC_MODEL);
   const d2 = h2.t.domain;
   d2.pgsizeBitmap = h2.priv.smallestPgsz;
-  h2.map(at, OA_BASE, span);
+  h2.map(at, oaBase(h2.t), span);
   d2.pgsizeBitmap = saved;
   expect(h2.collapse(at, span)).toBe('ok');
   expect(h2.watch.states).toBeGreaterThan(0);
@@ -419,8 +417,9 @@ class ResizeRun {
     this.splitTo = [s[0]!, s[Math.min(1, s.length - 1)]!, s[Math.min(4, s.length - 1)]!, s[s.length - 1]!];
   }
 
+  /** The page'th page of a slot (pages wrap: a slot of the short descriptor holds 256, not 512). */
   va(slot: number, page: number): bigint {
-    return this.base + BigInt(slot) * this.slot + BigInt(page) * this.pg;
+    return this.base + BigInt(slot) * this.slot + ((BigInt(page) * this.pg) % this.slot);
   }
 
   clampLen(va: bigint, len: bigint): bigint {
@@ -432,10 +431,10 @@ class ResizeRun {
     switch (o.op) {
       case 'map': {
         const sz = this.sizes[o.size]!;
-        const va = this.va(o.slot, 0) + ((BigInt(o.page) * this.pg) / sz) * sz;
+        const va = this.va(o.slot, 0) + (((BigInt(o.page) * this.pg) % this.slot) / sz) * sz;
         const len = this.clampLen(va, BigInt(o.count) * sz);
         if (this.model.overlaps(va, va + len - 1n)) return;
-        const oa = OA_BASE + (va - this.base) + BigInt(o.shift) * this.pg;
+        const oa = oaBase(h.t) + (va - this.base) + BigInt(o.shift) * this.pg;
         expect(h.map(va, oa, len, o.prot)).toBe('ok');
         this.model.map(va, va + len - 1n, oa, o.prot);
         return;

@@ -55,12 +55,12 @@ export function describeCallbackReentry(kf: KunitFormat): void {
               const base = lowBase(t) + 0x1000000n;
               const far = base + 0x6fff000n - (0x6fff000n % pg);
               // Four dirty pages, and one more page far away the callback looks at.
-              t.mapRange(base, 1n << 33n, 4n * pg, RW);
-              t.mapRange(far, 1n << 34n, pg, RW);
+              t.mapRange(base, oaInto(t, 33), 4n * pg, RW);
+              t.mapRange(far, oaInto(t, 34), pg, RW);
               for (let i = 0n; i < 4n; i++) t.setDirty(base + i * pg);
               const bitmap = new CallingBitmap(() => {
                 if (!reenter) return;
-                expect(BigInt(t.iovaToPhys(far))).toBe(1n << 34n);
+                expect(BigInt(t.iovaToPhys(far))).toBe(oaInto(t, 34));
                 t.setDirty(far);
               });
               const dirty = new IommuDirtyBitmap(bitmap);
@@ -83,11 +83,11 @@ export function describeCallbackReentry(kf: KunitFormat): void {
             const t = priv.table;
             const pg = priv.smallestPgsz;
             const base = lowBase(t) + 0x2000000n;
-            t.mapRange(base, 1n << 33n, 2n * pg, RW);
+            t.mapRange(base, oaInto(t, 33), 2n * pg, RW);
             const codes: string[] = [];
             const bitmap = new CallingBitmap(() => {
               for (const op of [
-                () => t.mapRange(base + 16n * pg, 1n << 35n, pg, RW),
+                () => t.mapRange(base + 16n * pg, oaInto(t, 35), pg, RW),
                 () => t.unmapRange(base, pg, new IommuIotlbGather()),
                 () => t.readAndClearDirty(base, pg, 0, new IommuDirtyBitmap()),
               ]) {
@@ -107,7 +107,7 @@ export function describeCallbackReentry(kf: KunitFormat): void {
             expect(new Set(codes)).toEqual(new Set(['EBUSY']));
             // Nothing was mapped by the refused call, and the table still works.
             expect(BigInt(t.iovaToPhys(base + 16n * pg))).toBe(0n);
-            t.mapRange(base + 16n * pg, 1n << 35n, pg, RW);
+            t.mapRange(base + 16n * pg, oaInto(t, 35), pg, RW);
             t.deinit();
             expect(priv.mem.pagesInUse).toBe(0);
           },
@@ -151,7 +151,7 @@ export function describeCallbackReentry(kf: KunitFormat): void {
           mode = 'reenter';
           t.mapRange(high, oaInto(t, 36), priv.smallestPgsz, RW);
           expect(seen.slice(-1)).toEqual(['EBUSY']);
-          expect(BigInt(t.iovaToPhys(high))).toBe(1n << 36n);
+          expect(BigInt(t.iovaToPhys(high))).toBe(oaInto(t, 36));
           t.deinit();
           expect(priv.mem.pagesInUse).toBe(0);
         });

@@ -33,6 +33,16 @@ export function oaInto(t: PtIommu, lg2: number): bigint {
   return 1n << BigInt(Math.min(lg2, t.common.maxOaszLg2 - 2));
 }
 
+/** Where the suites' OAs start: 2^34, or oaInto's quarter of a narrower OA width (the ARMv7 short descriptor's 32 bits). */
+export function oaBase(t: PtIommu): bigint {
+  return oaInto(t, 34);
+}
+
+/** The distance between the suites' unrelated OA slots: 1 GiB, less in a narrow OA width (eight of them fit above oaBase). */
+export function oaStride(t: PtIommu): bigint {
+  return 1n << BigInt(Math.min(30, t.common.maxOaszLg2 - 5));
+}
+
 /** The table's first VA plus 2^31 (vaInto). */
 export function windowBase(t: PtIommu): bigint {
   return vaInto(t, 31);
