@@ -12,12 +12,14 @@ cp -R "$src"/. "$dst"/
 chmod -R u+w "$dst"
 echo "$(find "$dst" -name '*.json' | wc -l) traces copied to $dst"
 
-# Linux's io-pgtable-arm traces the ARMv8 io-pgtable encoding replays (cli tests).
-iosrc=$(dirname "$src")/golden-iopgtable/lpae
-iodst=packages/cli/test/fixtures/iopgtable-lpae
+# Linux's io-pgtable traces (what Linux writes for ARM today): the ARMv8
+# io-pgtable encoding and the short descriptor replay them.
+iosrc=$(dirname "$src")/golden-iopgtable
+iodst=packages/golden/traces-iopgtable
 if [ -d "$iosrc" ]; then
   rm -rf "$iodst"
   mkdir -p "$iodst"
-  cp "$iosrc"/*.json "$iodst"/
+  cp -R "$iosrc"/. "$iodst"/
+  chmod -R u+w "$iodst"
   echo "$(find "$iodst" -name '*.json' | wc -l) io-pgtable traces copied to $iodst"
 fi

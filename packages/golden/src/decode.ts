@@ -63,11 +63,16 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
   const problem = (s: string) => {
     if (report.problems.length < 20) report.problems.push(s);
   };
+  const wide = common.itemWordsLg2 !== 0;
   const setItem = (index: number, v: bigint) => {
-    words[pts.base + 2 * index] = loOfBig(v);
-    words[pts.base + 2 * index + 1] = hiOfBig(v);
+    const w = pts.itemWord(index);
+    words[w] = loOfBig(v);
+    if (wide) words[w + 1] = hiOfBig(v);
   };
-  const item = (index: number) => u64ToBigInt(words[pts.base + 2 * index + 1]!, words[pts.base + 2 * index]!);
+  const item = (index: number) => {
+    const w = pts.itemWord(index);
+    return u64ToBigInt(wide ? words[w + 1]! : 0, words[w]!);
+  };
 
   trace.steps.forEach((step, stepIndex) => {
     if (step.op === 'map' && step.result) {

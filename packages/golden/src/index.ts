@@ -9,3 +9,4 @@ export * from './replay.js';
 export * from './registry.js';
 export * from './decode.js';
 export * from './dir.js';
+export * from './io-pgtable-v7s.js';

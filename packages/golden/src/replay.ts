@@ -51,18 +51,23 @@ export function replayTrace(trace: GoldenTrace, formats: ReadonlyMap<string, Gol
 
   const session = new GoldenSession(gf, trace.config);
   const io = gf.ioPgtable === true;
-  const init = io ? ioPgtableInit(session) : session.init;
+  const init = io ? ioPgtableInit(session, gf) : session.init;
   if (!jsonEqual(init, trace.init)) {
     return { ...base, status: 'failed', mismatch: { step: -1, op: 'init', expected: trace.init, actual: init } };
   }
   if (session.table === null) return { ...base, status: 'passed' };
 
   let pending: GoldenStep[] = [];
+  let tlb: IoTlbStep[] = [];
   for (let i = 0; i < trace.steps.length; i++) {
     const step = trace.steps[i]!;
     // io-pgtable's TLB callbacks (tlb_add_page, tlb_flush_walk, tlb_flush_all):
-    // a driver's business, which genpt reports through the gather instead.
-    if (io && step.op.startsWith('tlb_')) continue;
+    // genpt reports the same through the gather and iotlb_sync; checked
+    // against the op they stand before (ioPgtableTlbProblem).
+    if (io && step.op.startsWith('tlb_')) {
+      tlb.push(step as unknown as IoTlbStep);
+      continue;
+    }
     if (isEventStep(step)) {
       pending.push(step);
       continue;
@@ -72,6 +77,19 @@ export function replayTrace(trace: GoldenTrace, formats: ReadonlyMap<string, Gol
       actual = session.run(step);
     } catch (e) {
       return { ...base, status: 'failed', mismatch: { step: i, op: step.op, expected: step.result, actual: `threw ${String(e)}` } };
+    }
+    if (io) {
+      const problem = ioPgtableTlbProblem(step.op, actual, tlb);
+      tlb = [];
+      if (problem !== '') {
+        return {
+          ...base,
+          status: 'failed',
+          mismatch: { step: i, op: `${step.op} (io-pgtable TLB callbacks before it)`, expected: problem, actual: actual.events },
+        };
+      }
+      // The syncs were the TLB callbacks' counterpart, checked above.
+      actual.events = actual.events.filter((e) => e.op !== 'iotlb_sync');
     }
     if (!jsonEqual(actual.events, pending)) {
       return {
@@ -96,11 +114,50 @@ export function replayTrace(trace: GoldenTrace, formats: ReadonlyMap<string, Gol
   return { ...base, status: 'passed' };
 }
 
+/** An io-pgtable TLB callback step (../golden-iopgtable's README). */
+interface IoTlbStep {
+  op: 'tlb_add_page' | 'tlb_flush_walk' | 'tlb_flush_all';
+  iova?: string;
+  size?: string;
+  granule?: string;
+}
+
+/**
+ * The io-pgtable TLB callbacks an op made, against what genpt reported for
+ * it: each table io-pgtable freed (tlb_flush_walk) is a freed table page of
+ * genpt's, and every range io-pgtable invalidated lies inside the range
+ * genpt asks to flush (a map's iotlb_sync when it replaces a table, an
+ * unmap's gather). '' when they agree.
+ */
+function ioPgtableTlbProblem(op: string, actual: { result: unknown; events: GoldenStep[] }, tlb: readonly IoTlbStep[]): string {
+  const ranges: Array<[bigint, bigint, number]> = [];
+  if (op === 'unmap') {
+    const g = (actual.result as { gather?: { start: string; end: string; freedTablePages: number } }).gather;
+    if (g !== undefined && BigInt(g.start) <= BigInt(g.end)) ranges.push([BigInt(g.start), BigInt(g.end), g.freedTablePages]);
+  }
+  for (const e of actual.events) {
+    if (e.op === 'iotlb_sync') ranges.push([BigInt(e.start), BigInt(e.end), e.freedTablePages]);
+  }
+  const walks = tlb.filter((s) => s.op === 'tlb_flush_walk').length;
+  const freed = ranges.reduce((n, r) => n + r[2], 0);
+  if (walks !== freed) return `${walks} tables freed (tlb_flush_walk), genpt freed ${freed}`;
+  for (const s of tlb) {
+    if (s.op === 'tlb_flush_all') continue;
+    const start = BigInt(s.iova!);
+    const last = start + BigInt(s.op === 'tlb_flush_walk' ? s.size! : s.granule!) - 1n;
+    if (!ranges.some(([a, b]) => a <= start && last <= b)) {
+      return `${s.op} of [0x${start.toString(16)}, 0x${last.toString(16)}] inside a range genpt flushes`;
+    }
+  }
+  return '';
+}
+
 /** What io-pgtable's init reports: the page sizes and the input and output address widths. */
-function ioPgtableInit(session: GoldenSession): unknown {
+function ioPgtableInit(session: GoldenSession, gf: GoldenFormat): unknown {
   const r = session.init as { err: unknown; pgsizeBitmap?: string; maxVaszLg2?: number; maxOaszLg2?: number };
   if (r.err !== 0) return { err: r.err };
-  return { err: 0, pgsizeBitmap: r.pgsizeBitmap, ias: r.maxVaszLg2, oas: r.maxOaszLg2 };
+  const extra = gf.ioPgtableInitExtra?.(session.table!) ?? {};
+  return { err: 0, pgsizeBitmap: r.pgsizeBitmap, ias: r.maxVaszLg2, oas: r.maxOaszLg2, ...extra };
 }
 
 /** A step's result in the shape io-pgtable's traces record it. */

@@ -41,6 +41,13 @@ export interface GoldenFormat {
    * (io-pgtable has no gather); its TLB callbacks are steps of their own.
    */
   ioPgtable?: boolean;
+  /**
+   * A trace config in another shape (io-pgtable-arm-v7s's ias, oas and
+   * quirks) as the generic one; by default the trace's config is generic.
+   */
+  configOf?(config: GoldenConfig): GoldenConfig;
+  /** io-pgtable traces: what init reports beyond err, pgsizeBitmap, ias and oas (the v7s TTBR, TCR and remap registers). */
+  ioPgtableInitExtra?(table: PtIommu): Record<string, unknown>;
 }
 
 /** "0x..." for any u64 value. */
@@ -109,6 +116,7 @@ export class GoldenSession {
   constructor(gf: GoldenFormat, config: GoldenConfig) {
     const fmt = gf.format;
     this.fmt = fmt;
+    if (gf.configOf !== undefined) config = gf.configOf(config);
     const bits = featureBits(config.features, fmt.featureNames);
     if (bits !== config.featureBits) {
       throw new Error(`features ${config.features.join(',')} are bits ${bits}, the trace says ${config.featureBits}`);

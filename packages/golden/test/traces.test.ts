@@ -6,9 +6,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findGoldenFiles, goldenDir, loadGoldenTrace } from '@genpt/golden';
+import { findGoldenFiles, goldenDir, goldenIoPgtableDir, loadGoldenTrace } from '@genpt/golden';
 
 const shared = path.resolve(import.meta.dirname, '../../../../shared/golden');
+const sharedIoPgtable = path.resolve(import.meta.dirname, '../../../../shared/golden-iopgtable');
 
 describe('golden copy', () => {
   it('holds every trace the golden README lists, in the schema', () => {
@@ -35,5 +36,18 @@ describe('golden copy', () => {
       expect(readFileSync(path.join(goldenDir, rel), 'utf8'), rel).toBe(readFileSync(path.join(shared, rel), 'utf8'));
     }
     expect(readdirSync(goldenDir).sort()).toEqual(readdirSync(shared).sort());
+  });
+
+  it('holds the io-pgtable traces (lpae, armv7s), identical to ../shared/golden-iopgtable when present', () => {
+    const list = (d: string) => findGoldenFiles(d).map((f) => path.relative(d, f));
+    const ours = list(goldenIoPgtableDir);
+    expect(ours.filter((f) => f.startsWith('armv7s')).length).toBe(15);
+    expect(ours.filter((f) => f.startsWith('lpae')).length).toBe(15);
+    for (const f of findGoldenFiles(goldenIoPgtableDir)) expect(loadGoldenTrace(f).schema).toBe('genpt-golden/1');
+    if (!existsSync(sharedIoPgtable)) return;
+    expect(ours).toEqual(list(sharedIoPgtable));
+    for (const rel of ours) {
+      expect(readFileSync(path.join(goldenIoPgtableDir, rel), 'utf8'), rel).toBe(readFileSync(path.join(sharedIoPgtable, rel), 'utf8'));
+    }
   });
 });
