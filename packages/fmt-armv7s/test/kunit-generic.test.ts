@@ -1,0 +1,4 @@
+import { describeGenericPtSuite } from '@genpt/kunit-port';
+import { ARMV7S_KUNIT_FMT_FEATURES, armv7s, armv7sKunitFmtCfgs } from '../dist/index.js';
+
+describeGenericPtSuite({ format: armv7s, cfgs: armv7sKunitFmtCfgs, fmtFeatures: ARMV7S_KUNIT_FMT_FEATURES });
