@@ -7,8 +7,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { featureBits } from '@genpt/pt-core';
-import { goldenDir, type GoldenConfig, type GoldenFormat, type GoldenTrace } from '@genpt/golden';
+import { goldenDir, goldenIoPgtableDir, type GoldenConfig, type GoldenFormat, type GoldenTrace } from '@genpt/golden';
 import { CliError } from './cli-error.js';
+import { goldenReplayFormats } from './formats.js';
 
 /** Preferred configs where the first one in name order is not the most telling. */
 const PREFERRED: Readonly<Record<string, string>> = {
@@ -18,6 +19,8 @@ const PREFERRED: Readonly<Record<string, string>> = {
   x86_64: 'sext-48',
   // SMMUv3 stage 1 with the 4 KiB granule and hardware dirty tracking.
   armv8: 's1-4k-dbm',
+  // The non-secure table an SoC driver programs.
+  armv7s: 'v7s-32-ns',
 };
 
 export interface NamedConfig {
@@ -26,9 +29,14 @@ export interface NamedConfig {
   config: GoldenConfig;
 }
 
+/**
+ * The traces of a format's configs: the kernel's generic_pt traces, or for a
+ * format only io-pgtable traced (armv7s) those of ../golden-iopgtable.
+ */
 function configFiles(format: string): Map<string, string> {
-  const dir = path.join(goldenDir, format);
+  let dir = path.join(goldenDir, format);
   const out = new Map<string, string>();
+  if (!existsSync(dir) && goldenReplayFormats.get(format)?.configOf !== undefined) dir = path.join(goldenIoPgtableDir, format);
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).sort()) {
     const m = /^(.+?)--(.+)\.json$/.exec(f);
@@ -40,8 +48,11 @@ function configFiles(format: string): Map<string, string> {
   return out;
 }
 
+/** A trace's header, its config in genpt's shape (an io-pgtable trace's through its replay format's configOf). */
 function loadHeader(file: string): GoldenTrace {
-  return JSON.parse(readFileSync(file, 'utf8')) as GoldenTrace;
+  const t = JSON.parse(readFileSync(file, 'utf8')) as GoldenTrace;
+  const configOf = goldenReplayFormats.get(t.format)?.configOf;
+  return configOf === undefined ? t : { ...t, config: configOf(t.config) };
 }
 
 /** The golden config names of a format whose tables initialise. */

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { goldenDir } from '@genpt/kunit-port';
+import { goldenDir, goldenIoPgtableDir } from '@genpt/kunit-port';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 import { genpt } from './run-cli.js';
@@ -13,10 +13,30 @@ describe('genpt golden', () => {
   });
 
   it("replays Linux's io-pgtable-arm traces (../golden-iopgtable/lpae) with ARMv8 in the io-pgtable encoding", () => {
-    const dir = path.join(import.meta.dirname, 'fixtures', 'iopgtable-lpae');
-    const r = genpt(['golden', dir]);
+    const r = genpt(['golden', path.join(goldenIoPgtableDir, 'lpae')]);
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('15 passed, 0 failed, 0 skipped');
+  });
+
+  it("replays Linux's io-pgtable-arm-v7s traces (../golden-iopgtable/armv7s) with the short descriptor", () => {
+    const r = genpt(['golden', path.join(goldenIoPgtableDir, 'armv7s')]);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('15 passed, 0 failed, 0 skipped');
+  });
+
+  it('checks the io-pgtable TLB callbacks: a table freed without its tlb_flush_walk fails', () => {
+    const dir = tempDir('golden-v7s');
+    const t = JSON.parse(readFileSync(path.join(goldenIoPgtableDir, 'armv7s', 'v7s-32-ns--random-1.json'), 'utf8'));
+    const i = t.steps.findIndex((s: { op: string }) => s.op === 'tlb_flush_walk');
+    t.steps.splice(i, 1);
+    writeFileSync(path.join(dir, 'no-walk.json'), JSON.stringify(t));
+    const r = genpt(['golden', dir, '--verbose']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('io-pgtable TLB callbacks before it');
+    // The unmap that freed the table now reports one tlb_flush_walk fewer than genpt's freed tables.
+    const m = /"(\d+) tables freed \(tlb_flush_walk\), genpt freed (\d+)"/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    expect(Number(m![2])).toBe(Number(m![1]) + 1);
   });
 
   it('reports the file, step, expected and actual of a mismatch, and exits 1', () => {

@@ -35,6 +35,7 @@ export const BENCH_TABLES: readonly BenchTable[] = [
   { format: 'armv8', config: 's2-4k-48' },
   { format: 'dart', config: 'v1-4k' },
   { format: 'dart', config: 'v2-16k' },
+  { format: 'armv7s', config: 'v7s-32' },
 ];
 
 const lock = new PtSpinLock();

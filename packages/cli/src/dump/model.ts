@@ -147,8 +147,8 @@ export function tableTree(t: PtIommu, config: string, opts: TableTreeOptions = {
     const pts = new PtState(range).init(range, level, pa);
     let prevIndex = -2;
     for (let i = first; i < end; i++) {
-      const w = pts.base + 2 * i;
-      if ((pts.words[w]! | pts.words[w + 1]!) === 0) continue;
+      const w = pts.itemWord(i);
+      if ((pts.words[w]! | (common.itemWordsLg2 === 0 ? 0 : pts.words[w + 1]!)) === 0) continue;
       node.used++;
       pts.index = i;
       const type = fmt.loadEntryRaw(pts);

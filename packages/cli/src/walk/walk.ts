@@ -112,8 +112,9 @@ export function walkImage(
     pts.table = table;
     const index = ptRangeToIndex(pts);
     const items = level === topLevel ? 2 ** topItemsLg2 : 2 ** common.numItemsLg2[level]!;
-    const entryPa = table + index * 8;
-    if (!image.contains(entryPa, 8)) {
+    const itemBytes = 2 ** common.itemBytesLg2;
+    const entryPa = table + index * itemBytes;
+    if (!image.contains(entryPa, itemBytes)) {
       result.fault = { code: 'EFAULT', level, reason: `the level ${level} entry at ${h(entryPa)} is outside the image` };
       return result;
     }
@@ -121,9 +122,9 @@ export function walkImage(
     // than a level's ordinary table), so a walk reads a few KiB, not the table.
     const group = Math.min(items, 2 ** common.numItemsLg2[level]!);
     const first = index - (index % group);
-    pts.words = image.readWords(table + first * 8, group * 8);
+    pts.words = image.readWords(table + first * itemBytes, group * itemBytes);
     // pts indexes the table from its start: shift the window's base back by `first` items.
-    pts.base = -2 * first;
+    pts.base = -(first << common.itemWordsLg2);
     pts.index = index;
     const type = fmt.loadEntryRaw(pts);
     const raw = u64ToBigInt(pts.entryHi, pts.entryLo);
