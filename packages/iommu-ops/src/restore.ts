@@ -25,6 +25,9 @@ import type { PtIommu } from './pt-iommu.js';
 
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 
+/** 2^i for every leaf size. */
+const POW2: readonly number[] = Array.from({ length: 65 }, (_, i) => 2 ** i);
+
 /** The smallest block a table at `level` fits in. */
 function minSizeLg2(t: PtIommu, level: number, isTop: boolean): number {
   const common = t.common;
@@ -71,6 +74,7 @@ function checkItems(t: PtIommu, pts: PtState, first: number, end: number, stack:
   const sizes = new U64Pair();
   const isz = common.itemLg2sz[level]!;
   const oaLimit = 1n << BigInt(common.maxOaszLg2);
+  const limitNum = common.maxOaszLg2 <= 52 ? 2 ** common.maxOaszLg2 : -1;
   let i = first;
   while (i < end) {
     pts.index = i;
@@ -94,7 +98,13 @@ function checkItems(t: PtIommu, pts: PtState, first: number, end: number, stack:
     if (i % 2 ** n !== 0 || i + 2 ** n > end)
       return `${where(i)} is a contiguous entry of ${2 ** n} items not aligned or not inside the table`;
     fmt.entryOa(pts, oa);
-    if (u64ToBigInt(oa.hi, oa.lo) + (1n << BigInt(sz)) > oaLimit)
+    // Up to a 52-bit OA in numbers (a sum past 2^53 rounds but stays past the
+    // limit; bigints per leaf were most of restoring 16M leaves), else bigints.
+    if (
+      limitNum >= 0
+        ? (oa.hi >>> 0) * 4294967296 + (oa.lo >>> 0) + POW2[sz]! > limitNum
+        : u64ToBigInt(oa.hi, oa.lo) + (1n << BigInt(sz)) > oaLimit
+    )
       return `${where(i)} maps OA ${hex(u64ToBigInt(oa.hi, oa.lo))}, past the table's 2^${common.maxOaszLg2}`;
     // Every item of a contiguous entry says the same.
     for (let j = i + 1; j < i + 2 ** n; j++) {

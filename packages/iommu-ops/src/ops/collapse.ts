@@ -107,7 +107,9 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
   function wholeRun(st: ResizeState, pts: PtState, items: number, isz: number, spanLg2: number): boolean {
     let dirty = false;
     let oa0 = 0n;
-    for (let i = 0; i < items; i++) {
+    // Entry by entry (a contiguous entry's items are its own): per item,
+    // cleanAttrs and the dirty test would each read the whole entry again.
+    for (let i = 0; i < items; i += 1 << fmt.entryNumContigLg2(pts)) {
       pts.index = i;
       if (fmt.loadEntryRaw(pts) !== PT_ENTRY_OA) return false;
       const oa = itemOa(st, pts);

@@ -158,19 +158,37 @@ export function segLast(st: ResizeState, va: bigint, last: bigint): bigint {
   return end;
 }
 
-/** Largest leaf size at `level` for a piece at va/oa ending by last, under the cap; -1 if none. */
+/** Index of the highest set bit of a u64 bigint (x > 0). */
+function bigFls(x: bigint): number {
+  const hi = Number((x >> 32n) & 0xffffffffn);
+  return hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(Number(x & 0xffffffffn));
+}
+
+/** Index of the lowest set bit of a u64 bigint, 64 for 0. */
+function bigFfs(x: bigint): number {
+  const lo = Number(x & 0xffffffffn);
+  if (lo !== 0) return 31 - Math.clz32(lo & -lo);
+  const hi = Number((x >> 32n) & 0xffffffffn);
+  return hi !== 0 ? 63 - Math.clz32(hi & -hi) : 64;
+}
+
+/**
+ * Largest leaf size at `level` for a piece at va/oa ending by last, under the
+ * cap; -1 if none. The bound comes from the alignment of va and oa and the
+ * room to last in O(1), then the highest size of the level under it (a
+ * search from 2^63 down took ~50 bigint steps per piece: most of a cut).
+ */
 export function bestLg2(st: ResizeState, level: number, va: bigint, oa: bigint, last: bigint): number {
   const sizes = st.sizes[level]!;
-  if (sizes === 0n) return -1;
+  if (sizes === 0n || last < va) return -1;
   const cap = va >= st.capFirst && va <= st.capLast ? st.capLg2 : 64;
   const isz = st.t.common.itemLg2sz[level]!;
-  for (let lg2 = Math.min(63, cap); lg2 >= isz; lg2--) {
-    if (((sizes >> BigInt(lg2)) & 1n) === 0n) continue;
-    const mask = (1n << BigInt(lg2)) - 1n;
-    if ((va & mask) !== 0n || (oa & mask) !== 0n || va + mask > last) continue;
-    return lg2;
-  }
-  return -1;
+  // 2^lg2 - 1 <= last - va, va and oa aligned to 2^lg2, lg2 <= cap.
+  const span = last - va + 1n;
+  const top = Math.min(63, cap, bigFfs(va | oa), span >> 64n !== 0n ? 64 : bigFls(span));
+  if (top < isz) return -1;
+  const fit = (sizes & ((2n << BigInt(top)) - 1n)) >> BigInt(isz);
+  return fit === 0n ? -1 : bigFls(fit) + isz;
 }
 
 /** The pieces [va, last] with OA oa becomes at `level`, or undefined when a piece cannot exist (ENXIO). */
