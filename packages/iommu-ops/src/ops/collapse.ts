@@ -16,6 +16,12 @@ import {
   log2ToIntHi,
   log2ToIntLo,
   loOfBig,
+  maskHi,
+  maskLo,
+  u64AddHi,
+  u64AddLo,
+  u64ShlHi,
+  u64ShlLo,
   ptTablePointerFault,
   ptTablePointerOk,
   u64Split,
@@ -69,18 +75,13 @@ interface RunEntry {
 }
 
 function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
-  /** Item OA of the loaded leaf as a bigint. */
-  function itemOa(st: ResizeState, pts: PtState): bigint {
-    fmt.itemOa(pts, st.out);
-    return u64ToBigInt(st.out.hi, st.out.lo);
-  }
-
   /**
    * The attributes of the loaded leaf without its dirty state (leaves that
    * differ only in it merge, dirty if any was), read from a cleaned copy.
    */
   function cleanAttrs(st: ResizeState, pts: PtState): void {
-    if (!fmt.hasWriteDirty) {
+    // A clean leaf's attributes are its own: no copy to clean.
+    if (!fmt.hasWriteDirty || !fmt.entryIsWriteDirty(pts)) {
       fmt.attrFromEntry(pts, st.attrs);
       return;
     }
@@ -106,30 +107,41 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
    */
   function wholeRun(st: ResizeState, pts: PtState, items: number, isz: number, spanLg2: number): boolean {
     let dirty = false;
-    let oa0 = 0n;
+    // The next item's expected OA, in words (no bigint per item: a 1 GiB
+    // collapse reads 262144 of them).
+    let nextHi = 0;
+    let nextLo = 0;
+    const out = st.out;
     // Entry by entry (a contiguous entry's items are its own): per item,
     // cleanAttrs and the dirty test would each read the whole entry again.
-    for (let i = 0; i < items; i += 1 << fmt.entryNumContigLg2(pts)) {
+    for (let i = 0; i < items; ) {
       pts.index = i;
       if (fmt.loadEntryRaw(pts) !== PT_ENTRY_OA) return false;
-      const oa = itemOa(st, pts);
+      fmt.itemOa(pts, out);
       cleanAttrs(st, pts);
       if (i === 0) {
-        oa0 = oa;
-        if ((oa0 & ((1n << BigInt(spanLg2)) - 1n)) !== 0n) return false;
+        if (((out.hi & maskHi(spanLg2)) | (out.lo & maskLo(spanLg2))) !== 0) return false;
+        st.runOa = u64ToBigInt(out.hi, out.lo);
         st.runAttrsHi = st.attrs.descriptorHi;
         st.runAttrsLo = st.attrs.descriptorLo;
       } else if (
-        oa !== oa0 + (BigInt(i) << BigInt(isz)) ||
+        out.hi !== nextHi ||
+        out.lo !== nextLo ||
         st.attrs.descriptorHi !== st.runAttrsHi ||
         st.attrs.descriptorLo !== st.runAttrsLo
       ) {
         return false;
       }
       if (fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts)) dirty = true;
+      const n = 1 << fmt.entryNumContigLg2(pts);
+      // next = this item's OA + n items
+      const addHi = u64ShlHi(0, n, isz);
+      const addLo = u64ShlLo(0, n, isz);
+      nextHi = u64AddHi(out.hi, out.lo, addHi, addLo);
+      nextLo = u64AddLo(out.hi, out.lo, addHi, addLo);
+      i += n;
     }
     if (dirty && !fmt.hasMakeWriteDirty) return false;
-    st.runOa = oa0;
     st.runDirty = dirty;
     return true;
   }

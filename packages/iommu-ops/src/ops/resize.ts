@@ -191,6 +191,31 @@ export function bestLg2(st: ResizeState, level: number, va: bigint, oa: bigint, 
   return fit === 0n ? -1 : bigFls(fit) + isz;
 }
 
+/**
+ * Last VA of the run of single-item pieces (2^isz) that starts at va, a
+ * piece where bestLg2 gave isz, ending by seg: up to where the cap starts
+ * or ends, or the next VA aligned to the level's next larger size (only
+ * there could a larger piece start: the OA keeps its offset to the VA, and
+ * the room only shrinks).
+ */
+function singleRunLast(st: ResizeState, level: number, va: bigint, seg: bigint, isz: number): bigint {
+  let end = seg;
+  let sizes = st.sizes[level]!;
+  if (va < st.capFirst && st.capFirst - 1n < end) end = st.capFirst - 1n;
+  if (va >= st.capFirst && va <= st.capLast) {
+    if (st.capLast < end) end = st.capLast;
+    // Under the cap only sizes up to it count (a split to 4 KiB: one run to the cap's end).
+    if (st.capLg2 < 63) sizes &= (2n << BigInt(st.capLg2)) - 1n;
+  }
+  const larger = sizes >> BigInt(isz + 1);
+  if (larger !== 0n) {
+    const nl = BigInt(bigFfs(larger) + isz + 1);
+    const next = ((va >> nl) + 1n) << nl;
+    if (next - 1n < end) end = next - 1n;
+  }
+  return end;
+}
+
 /** The pieces [va, last] with OA oa becomes at `level`, or undefined when a piece cannot exist (ENXIO). */
 export function planPieces(st: ResizeState, level: number, va: bigint, last: bigint, oa: bigint): ResizePiece[] | undefined {
   const isz = BigInt(st.t.common.itemLg2sz[level]!);
@@ -237,10 +262,21 @@ function fillPrivate(
   for (let p = va; p <= last; ) {
     const o = oa + (p - va);
     const index = Number((p >> BigInt(isz)) & idxMask);
-    const lg2 = bestLg2(st, level, p, o, segLast(st, p, last));
+    const seg = segLast(st, p, last);
+    const lg2 = bestLg2(st, level, p, o, seg);
     if (lg2 >= 0) {
       const pts = st.priv[level]!.init(st.privRange, level, table);
       pts.index = index;
+      if (lg2 === isz && !dirty) {
+        // Single items until a larger piece could start: one bulk install.
+        // Whole items only: the run's end need not be item aligned (a bound inside an item).
+        const count = Number((singleRunLast(st, level, p, seg, isz) - p + 1n) >> BigInt(isz));
+        const n = count > 1 ? fmt.installLeafRun(pts, count, hiOfBig(o), loOfBig(o), lg2, st.attrs) : 0;
+        if (n !== 0) {
+          p += BigInt(n) << BigInt(isz);
+          continue;
+        }
+      }
       pts.type = fmt.loadEntryRaw(pts);
       fmt.installLeafEntry(pts, hiOfBig(o), loOfBig(o), lg2, st.attrs);
       if (dirty) markDirty(fmt, pts);
