@@ -58,7 +58,7 @@ describe('bench: the old baseline builds the same tables as iommupt', () => {
 describe('genpt bench', () => {
   it("--json prints one row per format, op and shape with the issue's fields; --svg draws them", () => {
     const svg = path.join(tempDir('bench'), 'bench.svg');
-    const r = genpt(['bench', '--quick', '--no-scale', '--json', '--svg', svg]);
+    const r = genpt(['bench', '--quick', '--no-scale', '--no-ops', '--json', '--svg', svg]);
     expect(r.status).toBe(0);
     const all = JSON.parse(r.stdout) as Record<string, unknown>[];
     const rows = all.filter((x) => x.kind === undefined);
@@ -76,10 +76,13 @@ describe('genpt bench', () => {
     const drawn = readFileSync(svg, 'utf8');
     expect(drawn).toMatch(/^<svg/);
     expect(drawn.match(/<rect/g)!.length).toBeGreaterThanOrEqual(24);
+    // Every row with a kernel figure drawn as its ratio: 12 seed rows, 12 pairs, 4 iova_to_phys.
+    expect(drawn.match(/class="ratio"/g)!.length).toBe(28);
+    expect(drawn).toContain('1.5x');
   });
 
   it('--json carries a pairNs row per format config and shape, and iova_to_phys rows, with the kernel figures where they exist', () => {
-    const r = genpt(['bench', '--quick', '--no-scale', '--json']);
+    const r = genpt(['bench', '--quick', '--no-scale', '--no-ops', '--json']);
     expect(r.status).toBe(0);
     const all = JSON.parse(r.stdout) as Record<string, unknown>[];
     const pairs = all.filter((x) => x.kind === 'pair');
@@ -103,13 +106,32 @@ describe('genpt bench', () => {
   });
 
   it('--no-kernel leaves the every-format rows out', () => {
-    const r = genpt(['bench', '--quick', '--no-scale', '--no-kernel', '--json']);
+    const r = genpt(['bench', '--quick', '--no-scale', '--no-kernel', '--no-ops', '--json']);
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as Record<string, unknown>[]).every((x) => x.kind === undefined)).toBe(true);
   });
 
+  it('live-table op rows: cut, collapse, split, dirty, preserve/restore and the AMD model DMA, each timed', () => {
+    const r = genpt(['bench', '--quick', '--no-scale', '--no-kernel', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const ops = (JSON.parse(r.stdout) as Record<string, unknown>[]).filter((x) => x.kind === 'liveOp');
+    const names = ops.map((x) => `${String(x.format)} ${String(x.op)}`);
+    for (const f of ['amdv1', 'x86_64'])
+      for (const op of ['cut 2M', 'collapse 2M', 'split 1G->4K', 'collapse 4K->1G', 'preserve 64G of 4K', 'restore 64G of 4K'])
+        expect(names).toContain(`${f} ${op}`);
+    // Dirty tracking: amdv1's table has it, the amdv2-4 config does not.
+    expect(names).toContain('amdv1 readAndClearDirty 1G 1%');
+    expect(names).not.toContain('x86_64 readAndClearDirty 1G 1%');
+    expect(names).toContain('amdv1 DMA translate, IOTLB miss');
+    expect(names).toContain('amdv1 DMA translate, IOTLB hit');
+    for (const x of ops) {
+      expect(x.ns as number).toBeGreaterThan(0);
+      expect(x.calls as number).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it("prints the seed's layout", () => {
-    const r = genpt(['bench', '--quick', '--no-scale']);
+    const r = genpt(['bench', '--quick', '--no-scale', '--no-ops']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('iommu_map(): pgsz ,avg new,old ns, min new,old ns , min % (+ve is better)');
     expect(r.stdout).toContain('iommu_unmap(): pgsz ,avg new,old ns, min new,old ns , min % (+ve is better)');

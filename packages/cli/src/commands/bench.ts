@@ -9,6 +9,7 @@ import { benchSvg } from '../bench/svg.js';
 import { iovaToPhysLeaves, measureIovaToPhys, type IovaToPhysRow } from '../bench/iova-to-phys.js';
 import { measurePair, PAIR_SHAPES, type PairOptions, type PairRow } from '../bench/pairs.js';
 import { BENCH_TABLES, makeBenchTable } from '../bench/tables.js';
+import { measureLiveOps, type LiveOpRow } from '../bench/live-ops.js';
 import { CliError } from '../cli-error.js';
 import { Progress } from '../progress.js';
 
@@ -23,16 +24,18 @@ bitmap against the kernel's own C; then, for every format (each in the
 config the kernel was timed with where it was), map+unmap pairs and
 iova_to_phys timed as ../shared/kernel-bench timed the kernel (one clock
 read around an untimed loop) against the kernel's figures; then the scale
-rows.
+rows; then the live-table ops (cut, split, collapse, read_and_clear_dirty,
+preserve/restore of 64 GiB, the AMD IOMMU model's DMA translation).
 
 Options:
       --json         print the rows as JSON
-      --svg FILE     also draw the new/old bars per row into FILE
+      --svg FILE     also draw the new/old bars per row and each row's ratio to the kernel into FILE
       --runs N       repeat the measurement N times and report medians (default 3)
       --samples N    timed batches per measurement (default 400)
       --quick        fewer samples and runs (a smoke run, numbers are rough)
       --no-scale     skip the 64 GiB / 1 TiB scale rows
       --no-kernel    skip the every-format pair and iova_to_phys rows
+      --no-ops       skip the live-table op rows
   -h, --help         show this help
 `;
 
@@ -188,6 +191,41 @@ function iovaTable(rows: readonly IovaToPhysRow[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** Every row with a kernel figure, as genpt / kernel (what --svg draws against the 1.5x target). */
+function kernelRatios(
+  json: readonly JsonRow[],
+  kernel: { pairs: PairRow[]; iova: IovaToPhysRow[] },
+): Array<{ label: string; ratio: number }> {
+  const out: Array<{ label: string; ratio: number }> = [];
+  for (const r of json) out.push({ label: `${r.op} ${r.format} ${shapeText(r)}`, ratio: r.mapRangeAvgNs / r.kernelAvgNs });
+  for (const r of kernel.pairs) {
+    if (r.kernelPairNs !== null) out.push({ label: `pair ${r.format} ${shapeText(r)}`, ratio: r.pairNs / r.kernelPairNs });
+  }
+  for (const r of kernel.iova) {
+    if (r.kernelNs !== null) out.push({ label: `iova_to_phys ${r.format} 2^${r.leafLg2}`, ratio: r.ns / r.kernelNs });
+  }
+  return out;
+}
+
+function opTime(ns: number): string {
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 1e4) return `${(ns / 1e3).toFixed(1)} us`;
+  return `${ns.toFixed(1)} ns`;
+}
+
+function liveOpTable(rows: readonly LiveOpRow[]): string {
+  const lines = [
+    'live-table ops (no kernel figures: Linux 7.0 has none of the hitless ops or KHO restore; the AMD rows are the hardware model):',
+    'format   config          op                           per op     calls',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.format.padEnd(8)} ${r.config.padEnd(15)} ${r.op.padEnd(28)} ${opTime(r.ns).padStart(10)}   ${String(r.calls).padStart(6)}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** Each row measured `runs` times, all rows in turn per run; the median per row. */
 function kernelRows(runs: number, quick: boolean, progress: Progress): { pairs: PairRow[]; iova: IovaToPhysRow[] } {
   const opts: PairOptions = quick ? { targetMs: 2, warmupMs: 5 } : { targetMs: 40, warmupMs: 200 };
@@ -240,6 +278,7 @@ export function bench(argv: string[]): number {
       quick: { type: 'boolean' },
       'no-scale': { type: 'boolean' },
       'no-kernel': { type: 'boolean' },
+      'no-ops': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -281,16 +320,18 @@ export function bench(argv: string[]): number {
       }
     }
   }
+  const ops: LiveOpRow[] = values['no-ops'] ? [] : measureLiveOps(values.quick === true, (w) => progress.show(w));
   progress.clear();
   const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} CPUs, node ${process.version}, ${runs} run(s) x ${samples} samples of ${opts.batch} calls, median of runs`;
-  if (values.svg !== undefined) writeFileSync(values.svg, benchSvg(rows, `genpt bench: ${machine}`));
+  if (values.svg !== undefined) writeFileSync(values.svg, benchSvg(rows, `genpt bench: ${machine}`, kernelRatios(json, kernel)));
   if (values.json) {
-    const all = [...json, ...kernel.pairs, ...kernel.iova, ...scale.map((s) => ({ kind: 'scale', ...s }))];
+    const all = [...json, ...kernel.pairs, ...kernel.iova, ...scale.map((s) => ({ kind: 'scale', ...s })), ...ops];
     process.stdout.write(JSON.stringify(all, null, 2) + '\n');
     return 0;
   }
   process.stdout.write(`genpt bench: ${machine}\n\n${seedTable(json)}\n${kernelTable(json)}\n${oaBatchTable(json)}`);
   if (kernel.pairs.length) process.stdout.write(`\n${pairTable(kernel.pairs)}\n${iovaTable(kernel.iova)}`);
   if (scale.length) process.stdout.write(`\n${scaleTable(scale, json)}`);
+  if (ops.length) process.stdout.write(`\n${liveOpTable(ops)}`);
   return 0;
 }
