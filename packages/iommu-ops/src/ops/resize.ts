@@ -29,6 +29,7 @@ import {
   u64ToBigInt,
   PtError,
   ffs64,
+  fls64,
   type AnyPtFormat,
   type PtCommon,
 } from '@genpt/pt-core';
@@ -160,16 +161,12 @@ export function segLast(st: ResizeState, va: bigint, last: bigint): bigint {
 
 /** Index of the highest set bit of a u64 bigint (x > 0). */
 function bigFls(x: bigint): number {
-  const hi = Number((x >> 32n) & 0xffffffffn);
-  return hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(Number(x & 0xffffffffn));
+  return fls64(hiOfBig(x), loOfBig(x)) - 1;
 }
 
 /** Index of the lowest set bit of a u64 bigint, 64 for 0. */
 function bigFfs(x: bigint): number {
-  const lo = Number(x & 0xffffffffn);
-  if (lo !== 0) return 31 - Math.clz32(lo & -lo);
-  const hi = Number((x >> 32n) & 0xffffffffn);
-  return hi !== 0 ? 63 - Math.clz32(hi & -hi) : 64;
+  return ffs64(hiOfBig(x), loOfBig(x));
 }
 
 /**
