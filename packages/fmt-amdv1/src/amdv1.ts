@@ -277,6 +277,25 @@ export class Amdv1Format extends PtFormatDefaults<Amdv1Cfg, Amdv1HwInfo> {
     return ptFindPresent(pts, endIndex, AMDV1PT_FMT_PR);
   }
 
+  /** Present, D clear, Next Level 0 (any but 7 at level 0, where nothing is a table): one test per item. */
+  override skipCleanLeaves(pts: PtState, endIndex: number): number {
+    const words = pts.words;
+    const base = pts.base;
+    const nlField = AMDV1PT_FMT_NEXT_LEVEL_MASK << AMDV1PT_FMT_NEXT_LEVEL_SHIFT;
+    const mask = AMDV1PT_FMT_PR | AMDV1PT_FMT_D | nlField;
+    let i = pts.index + 1;
+    if (pts.level === 0) {
+      const contig = AMDV1PT_FMT_NL_SIZE << AMDV1PT_FMT_NEXT_LEVEL_SHIFT;
+      for (; i < endIndex; i++) {
+        const lo = words[base + (i << 1)]!;
+        if ((lo & (AMDV1PT_FMT_PR | AMDV1PT_FMT_D)) !== AMDV1PT_FMT_PR || (lo & nlField) === contig) break;
+      }
+    } else {
+      while (i < endIndex && (words[base + (i << 1)]! & mask) === AMDV1PT_FMT_PR) i++;
+    }
+    return i;
+  }
+
   override installLeafRun(pts: PtState, count: number, oaHi: number, oaLo: number, oaszLg2: number, attrs: PtWriteAttrs): number {
     if (count !== 0 && pts.range.common.checked) ptCheckInstallLeafArgs(pts, oaHi, oaLo, oaszLg2);
     if (this.oaShift !== 0 || oaszLg2 >= 32) return super.installLeafRun(pts, count, oaHi, oaLo, oaszLg2, attrs);

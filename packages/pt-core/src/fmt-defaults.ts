@@ -131,6 +131,18 @@ export abstract class PtFormatDefaults<Cfg extends PtIommuCfg = PtIommuCfg, HwIn
     return 0;
   }
 
+  skipCleanLeaves(pts: PtState, endIndex: number): number {
+    const save = pts.index;
+    let i = save + 1;
+    for (; i < endIndex; i++) {
+      pts.index = i;
+      if (this.loadEntryRaw(pts) !== PT_ENTRY_OA || this.entryNumContigLg2(pts) !== 0 || this.entryIsWriteDirty(pts)) break;
+    }
+    pts.index = save;
+    this.loadEntryRaw(pts);
+    return i;
+  }
+
   findNonEmpty(pts: PtState, endIndex: number): number {
     const save = pts.index;
     let i = save;

@@ -160,6 +160,13 @@ export interface PtFormat<Cfg extends PtIommuCfg = PtIommuCfg, HwInfo = unknown>
   /** Index of the first item in [pts.index, endIndex) that does not load as EMPTY, or endIndex. */
   findNonEmpty(pts: PtState, endIndex: number): number;
   /**
+   * With a single-item leaf that is not write-dirty at pts.index: the index
+   * of the first item after it, up to endIndex, that is not one too (a dirty
+   * or contiguous leaf, a table pointer, an empty item), or endIndex.
+   * read_and_clear_dirty's skip over clean leaves; pts.index is left alone.
+   */
+  skipCleanLeaves(pts: PtState, endIndex: number): number;
+  /**
    * Install up to `count` single-item leaves of 2^oaszLg2 bytes (the level's
    * item size) at pts.index, pts.index + 1, ... with OAs from oa upwards, as
    * installLeafEntry would one by one, stopping before the first item that is

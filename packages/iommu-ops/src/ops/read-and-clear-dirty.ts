@@ -101,7 +101,15 @@ function buildDirty(fmt: AnyPtFormat, e: PtEntryOps): DirtyWalk {
         if (ret) return ret;
         continue;
       }
-      if (pts.type === PT_ENTRY_OA && fmt.entryIsWriteDirty(pts)) recordDirty(pts, st, fmt.entryNumContigLg2(pts));
+      if (pts.type !== PT_ENTRY_OA) continue;
+      const contig = fmt.entryNumContigLg2(pts);
+      if (fmt.entryIsWriteDirty(pts)) recordDirty(pts, st, contig);
+      else if (contig === 0) {
+        // Clean single leaves report nothing: step over the run of them at
+        // once (ptNextEntry moves on from the last one).
+        const next = fmt.skipCleanLeaves(pts, pts.endIndex);
+        if (next !== pts.index + 1) pts.index = next - 1;
+      }
     }
     return 0;
   }

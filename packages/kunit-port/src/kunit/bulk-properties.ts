@@ -1,6 +1,6 @@
 /**
- * genpt's bulk format ops (findNonEmpty, installLeafRun, clearLeafRun,
- * clearLeafRunOa) are
+ * genpt's bulk format ops (findNonEmpty, skipCleanLeaves, installLeafRun,
+ * clearLeafRun, clearLeafRunOa) are
  * hand-written loops over a format's bits; the contract is that they do
  * exactly what PtFormatDefaults builds from the kernel's per-item functions.
  * These properties run an override and the default on two copies of the same
@@ -168,6 +168,39 @@ export function describeBulkOpProperties(common: PtCommon, level: number, numRun
           a.index = b.index = start;
           expect(fmt.findNonEmpty(a, end)).toBe(defaults.findNonEmpty.call(fmt, b, end));
           expect(a.index).toBe(start);
+          free(common, a, b);
+        }),
+        { numRuns },
+      );
+    });
+
+    it('skipCleanLeaves', () => {
+      fc.assert(
+        fc.property(arbTable, arbIdx, arbIdx, fc.array(arbIdx, { maxLength: 40 }), (pieces, i, j, dirty) => {
+          const [a, b] = twoTables(common, level, pieces, items);
+          // Some leaves dirtied, the same in both copies (hardware's D bits).
+          if (fmt.hasMakeWriteDirty) {
+            for (const d of dirty) {
+              for (const p of [a, b]) {
+                p.index = d;
+                if (fmt.loadEntryRaw(p) === PT_ENTRY_OA) fmt.entryMakeWriteDirty(p);
+              }
+            }
+          }
+          const end = Math.max(i, j) + 1;
+          // The op's precondition: a clean single-item leaf at the start.
+          let start = Math.min(i, j);
+          for (; start < end; start++) {
+            b.index = start;
+            if (fmt.loadEntryRaw(b) === PT_ENTRY_OA && fmt.entryNumContigLg2(b) === 0 && !fmt.entryIsWriteDirty(b)) break;
+          }
+          if (start < end) {
+            a.index = b.index = start;
+            fmt.loadEntryRaw(a);
+            fmt.loadEntryRaw(b);
+            expect(fmt.skipCleanLeaves(a, end)).toBe(defaults.skipCleanLeaves.call(fmt, b, end));
+            expect(snapshot(a)).toEqual(snapshot(b));
+          }
           free(common, a, b);
         }),
         { numRuns },
