@@ -260,6 +260,32 @@ export class Armv7sFormat extends PtFormatDefaults<Armv7sCfg, Armv7sHwInfo> {
     return w - first;
   }
 
+  /**
+   * The per-entry default in one scan (whole entries: 16 items for a large
+   * page or a supersection) and one clear of the span.
+   */
+  override clearLeafRun(pts: PtState, endIndex: number): number {
+    const words = pts.words;
+    const base = pts.base;
+    const start = pts.index;
+    const level1 = pts.level === 1;
+    let i = start;
+    let v = pts.entryLo;
+    for (;;) {
+      i += level1 ? (v & ARMV7S_SUPERSECTION ? 16 : 1) : v & ARMV7S_L0_SMALL_PAGE ? 1 : 16;
+      if (i >= endIndex) break;
+      const next = words[base + i]!;
+      // A leaf: any type at level 0; a section (0b1x) at level 1.
+      if (level1 ? (next & ARMV7S_L1_TYPE_SECTION) === 0 : (next & ARMV7S_TYPE_MASK) === 0) break;
+      v = next;
+    }
+    ptClearItems32(pts.range.common, base + start, i - start);
+    pts.index = i;
+    if (i < endIndex) pts.type = this.loadEntryRaw(pts);
+    else pts.entryLo = v;
+    return i - start;
+  }
+
   override findNonEmpty(pts: PtState, endIndex: number): number {
     const words = pts.words;
     const base = pts.base;
