@@ -63,16 +63,8 @@ export function decodeGoldenDumps(trace: GoldenTrace, fmt: AnyPtFormat): DecodeR
   const problem = (s: string) => {
     if (report.problems.length < 20) report.problems.push(s);
   };
-  const wide = common.itemWordsLg2 !== 0;
-  const setItem = (index: number, v: bigint) => {
-    const w = pts.itemWord(index);
-    words[w] = loOfBig(v);
-    if (wide) words[w + 1] = hiOfBig(v);
-  };
-  const item = (index: number) => {
-    const w = pts.itemWord(index);
-    return u64ToBigInt(wide ? words[w + 1]! : 0, words[w]!);
-  };
+  const setItem = (index: number, v: bigint) => pts.setItem(index, hiOfBig(v), loOfBig(v));
+  const item = (index: number) => u64ToBigInt(pts.itemHi(index), pts.itemLo(index));
 
   trace.steps.forEach((step, stepIndex) => {
     if (step.op === 'map' && step.result) {

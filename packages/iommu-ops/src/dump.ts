@@ -103,8 +103,7 @@ export function dumpTable(t: PtIommu): TableDump {
     const children: Array<[number, number]> = [];
     for (let i = first; i < end; i++) {
       pts.index = i;
-      const w = pts.itemWord(i);
-      if ((pts.words[w]! | (common.itemWordsLg2 === 0 ? 0 : pts.words[w + 1]!)) === 0) continue;
+      if ((pts.itemLo(i) | pts.itemHi(i)) === 0) continue;
       const type = fmt.loadEntryRaw(pts);
       const raw = u64ToBigInt(pts.entryHi, pts.entryLo);
       const entry: DumpEntry = {

@@ -106,7 +106,7 @@ export function tableAllocTop(t: PtIommu, topLevel: number, mode: number): numbe
 
 /** table_alloc(): the lower table for an item of parentPts. */
 export function tableAllocChild(t: PtIommu, parentPts: PtState, mode: number): number {
-  return tableAllocLg2(t, t.common.numItemsLg2[parentPts.level - 1]! + t.common.itemBytesLg2, mode);
+  return tableAllocLg2(t, t.common.tableBytesLg2(parentPts.level - 1), mode);
 }
 
 /**

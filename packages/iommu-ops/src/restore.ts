@@ -31,7 +31,7 @@ const POW2: readonly number[] = Array.from({ length: 65 }, (_, i) => 2 ** i);
 /** The smallest block a table at `level` fits in. */
 function minSizeLg2(t: PtIommu, level: number, isTop: boolean): number {
   const common = t.common;
-  const lg2 = isTop ? ptTopMemsizeLg2(common, level) : common.numItemsLg2[level]! + Math.log2(t.fmt.itemWordSize);
+  const lg2 = isTop ? ptTopMemsizeLg2(common, level) : common.tableBytesLg2(level);
   return Math.max(12, lg2);
 }
 

@@ -124,6 +124,11 @@ export class PtCommon {
   /** int32 words per item, lg2 (itemBytesLg2 - 2): item i of a table starts at word base + (i << itemWordsLg2). */
   readonly itemWordsLg2: number;
 
+  /** lg2 of the bytes of a (non-top) table at `level`: its items times the item size. */
+  tableBytesLg2(level: number): number {
+    return this.numItemsLg2[level]! + this.itemBytesLg2;
+  }
+
   constructor(fmt: AnyPtFormat, mem: TableMemory, opts: PtCommonOptions = {}) {
     this.fmt = fmt;
     this.mem = mem;

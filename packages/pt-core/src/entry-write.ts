@@ -51,6 +51,19 @@ export function ptClearItems32(common: PtCommon, w: number, count: number): void
 }
 
 /**
+ * OR bits into the item at pts.index (a 32-bit item takes lo only) and load
+ * the result into pts.entry: setting a software bit.
+ */
+export function ptItemOr(pts: PtState, hi: number, lo: number): void {
+  const i = pts.index;
+  const nlo = pts.itemLo(i) | lo;
+  const nhi = pts.range.common.itemWordsLg2 === 0 ? 0 : pts.itemHi(i) | hi;
+  pts.setItem(i, nhi, nlo);
+  pts.entryLo = nlo;
+  pts.entryHi = nhi;
+}
+
+/**
  * pt_table_install32(): the 32-bit item at pts.index becomes `v` if it still
  * holds pts.entryLo (compare-and-exchange); on success pts.entryLo is `v`.
  */

@@ -7,7 +7,7 @@ import type { PtWriteAttrs } from './attrs.js';
 import { ptCheckFailed } from './check.js';
 import type { PtCommon } from './common.js';
 import { PT_ENTRY_EMPTY, PT_ENTRY_OA, type PtEntryType } from './entry-type.js';
-import { ptClearItems, ptClearItems32 } from './entry-write.js';
+import { ptClearItems, ptClearItems32, ptItemOr } from './entry-write.js';
 import type { PtFormat, PtIommuCfg } from './format.js';
 import { log2Mod32 } from './log2.js';
 import { ptDefaultPgszLg2ToLevel } from './pgsize.js';
@@ -263,16 +263,8 @@ export function ptTestSwBitAcquire(pts: PtState, bitnr: number): boolean {
 /** pt_set_sw_bit_release(): set a software bit in the item, by compare-and-exchange. */
 export function ptSetSwBitRelease(pts: PtState, bitnr: number): void {
   pts.range.common.fmt.swBit(bitnr, swMask);
-  const w = pts.itemWord(pts.index);
   // Single-threaded: the exchange cannot fail, but re-read like the kernel's loop.
-  const lo = pts.words[w]! | swMask.lo;
-  pts.words[w] = lo;
-  pts.entryLo = lo;
-  if (pts.range.common.itemWordsLg2 !== 0) {
-    const hi = pts.words[w + 1]! | swMask.hi;
-    pts.words[w + 1] = hi;
-    pts.entryHi = hi;
-  }
+  ptItemOr(pts, swMask.hi, swMask.lo);
 }
 
 /** Check a format object before use: constants in range, one of entryOa/itemOa defined. */

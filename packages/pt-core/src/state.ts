@@ -55,6 +55,23 @@ export class PtState {
   itemWord(index: number): number {
     return this.base + (index << this.range.common.itemWordsLg2);
   }
+
+  /** Low word of item `index` (all of a 32-bit item). For tools and cold paths: the walks read words themselves. */
+  itemLo(index: number): number {
+    return this.words[this.itemWord(index)]!;
+  }
+
+  /** High word of item `index` (0 for 32-bit items). */
+  itemHi(index: number): number {
+    return this.range.common.itemWordsLg2 === 0 ? 0 : this.words[this.itemWord(index) + 1]!;
+  }
+
+  /** Store item `index` (a 32-bit item takes lo only). */
+  setItem(index: number, hi: number, lo: number): void {
+    const w = this.itemWord(index);
+    this.words[w] = lo;
+    if (this.range.common.itemWordsLg2 !== 0) this.words[w + 1] = hi;
+  }
 }
 
 /** pt_init(): a new state for `level` of `range`'s table at `table`. */

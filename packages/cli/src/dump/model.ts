@@ -147,8 +147,7 @@ export function tableTree(t: PtIommu, config: string, opts: TableTreeOptions = {
     const pts = new PtState(range).init(range, level, pa);
     let prevIndex = -2;
     for (let i = first; i < end; i++) {
-      const w = pts.itemWord(i);
-      if ((pts.words[w]! | (common.itemWordsLg2 === 0 ? 0 : pts.words[w + 1]!)) === 0) continue;
+      if ((pts.itemLo(i) | pts.itemHi(i)) === 0) continue;
       node.used++;
       pts.index = i;
       const type = fmt.loadEntryRaw(pts);

@@ -51,8 +51,6 @@ import {
   stageAt,
   stageFree,
   storeLiveItem,
-  itemHiAt,
-  itemLoAt,
 } from './resize.js';
 import { firstItem, lastItem, topItemsLg2, topTableVa } from './table-window.js';
 
@@ -78,12 +76,15 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
   /**
    * The attributes of the loaded leaf without its dirty state (leaves that
    * differ only in it merge, dirty if any was), read from a cleaned copy.
+   * Returns whether the leaf was dirty.
    */
-  function cleanAttrs(st: ResizeState, pts: PtState): void {
-    // A clean leaf's attributes are its own: no copy to clean.
+  function cleanAttrs(st: ResizeState, pts: PtState): boolean {
+    // A clean leaf's attributes are its own: no copy to clean. Only a dirty
+    // leaf is cleaned, as read_and_clear_dirty does: ARMv8's clean clears
+    // S2AP[1], which without DBM is the write permission.
     if (!fmt.hasWriteDirty || !fmt.entryIsWriteDirty(pts)) {
       fmt.attrFromEntry(pts, st.attrs);
-      return;
+      return false;
     }
     const numLg2 = fmt.entryNumContigLg2(pts);
     const first = pts.index & ~((1 << numLg2) - 1);
@@ -91,13 +92,10 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
     copyItems(pts, stage, first, first + (1 << numLg2));
     stage.index = pts.index;
     stage.type = fmt.loadEntryRaw(stage);
-    // Only a dirty leaf is cleaned, as read_and_clear_dirty does: ARMv8's
-    // clean clears S2AP[1], which without DBM is the write permission.
-    if (fmt.entryIsWriteDirty(stage)) {
-      fmt.entryMakeWriteClean(stage);
-      stage.type = fmt.loadEntryRaw(stage);
-    }
+    fmt.entryMakeWriteClean(stage);
+    stage.type = fmt.loadEntryRaw(stage);
     fmt.attrFromEntry(stage, st.attrs);
+    return true;
   }
 
   /**
@@ -118,7 +116,7 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
       pts.index = i;
       if (fmt.loadEntryRaw(pts) !== PT_ENTRY_OA) return false;
       fmt.itemOa(pts, out);
-      cleanAttrs(st, pts);
+      if (cleanAttrs(st, pts)) dirty = true;
       if (i === 0) {
         if (((out.hi & maskHi(spanLg2)) | (out.lo & maskLo(spanLg2))) !== 0) return false;
         st.runOa = u64ToBigInt(out.hi, out.lo);
@@ -132,7 +130,6 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
       ) {
         return false;
       }
-      if (fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts)) dirty = true;
       const n = 1 << fmt.entryNumContigLg2(pts);
       // next = this item's OA + n items
       const addHi = u64ShlHi(0, n, isz);
@@ -211,8 +208,7 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
       }
       fmt.entryOa(pts, st.out);
       const oa = u64ToBigInt(st.out.hi, st.out.lo);
-      cleanAttrs(st, pts);
-      const dirty = fmt.hasWriteDirty && fmt.entryIsWriteDirty(pts);
+      const dirty = cleanAttrs(st, pts);
       const same = run.length !== 0 && oa === nextOa && st.attrs.descriptorHi === st.runAttrsHi && st.attrs.descriptorLo === st.runAttrsLo;
       if (!same) {
         flush();
@@ -275,7 +271,7 @@ function buildCollapse(fmt: AnyPtFormat, _e: PtEntryOps): CollapseWalk {
       if (ptTestMutations.collapseFreesTableEarly) common.mem.free(child);
       else st.freeList.push(child);
       pts.index = i;
-      storeLiveItem(common, pts, i, itemHiAt(stage, i), itemLoAt(stage, i));
+      storeLiveItem(common, pts, i, stage.itemHi(i), stage.itemLo(i));
       flushWritesItem(t, pts);
       gatherRangePages(gather, t, hiOfBig(cva), loOfBig(cva), log2ToIntHi(isz), log2ToIntLo(isz), st.freeList);
     }

@@ -12,6 +12,7 @@
  */
 import {
   Errno,
+  ptItemOr,
   IOMMU_READ,
   IOMMU_WRITE,
   PAGE_SHIFT,
@@ -154,15 +155,7 @@ function buildMap(fmt: AnyPtFormat, e: PtEntryOps, collectTables: CollectWalk): 
   function setSwBit(st: MapState, pts: PtState, bitnr: number): void {
     const m = st.swMask;
     fmt.swBit(bitnr, m);
-    const w = pts.itemWord(pts.index);
-    const lo = pts.words[w]! | m.lo;
-    pts.words[w] = lo;
-    pts.entryLo = lo;
-    if (pts.range.common.itemWordsLg2 !== 0) {
-      const hi = pts.words[w + 1]! | m.hi;
-      pts.words[w + 1] = hi;
-      pts.entryHi = hi;
-    }
+    ptItemOr(pts, m.hi, m.lo);
   }
 
   /** pt_iommu_new_table(): allocate a lower table and swing the empty item to it. */

@@ -281,7 +281,7 @@ function fillPrivate(
       continue;
     }
     if (level === 0) return ENXIO;
-    const child = tableAllocLg2(st.t, common.numItemsLg2[level - 1]! + common.itemBytesLg2, ALLOC_DEFER_COHERENT_FLUSH);
+    const child = tableAllocLg2(st.t, common.tableBytesLg2(level - 1), ALLOC_DEFER_COHERENT_FLUSH);
     if (child < 0) return child;
     st.built.push(child);
     const end = p + (1n << BigInt(isz)) - 1n;
@@ -341,7 +341,7 @@ export function planLeaf(st: ResizeState, fmt: AnyPtFormat, pts: PtState): numbe
   };
   for (const p of pieces) {
     if (p.lg2 >= 0) continue;
-    const child = tableAllocLg2(t, common.numItemsLg2[level - 1]! + common.itemBytesLg2, ALLOC_DEFER_COHERENT_FLUSH);
+    const child = tableAllocLg2(t, common.tableBytesLg2(level - 1), ALLOC_DEFER_COHERENT_FLUSH);
     if (child < 0) return child;
     st.built.push(child);
     p.child = child;
@@ -382,20 +382,8 @@ export function resizeStartIncoherent(st: ResizeState): number {
 
 /** Write one staged item into the live table and let a test see the state it makes. */
 export function storeLiveItem(common: PtCommon, live: PtState, index: number, hi: number, lo: number): void {
-  const w = live.base + (index << common.itemWordsLg2);
-  live.words[w] = lo;
-  if (common.itemWordsLg2 !== 0) live.words[w + 1] = hi;
+  live.setItem(index, hi, lo);
   common.mem.noteStore(live.table + (index << common.itemBytesLg2));
-}
-
-/** Low word of item `index` of a state's table (the whole item for 32-bit formats). */
-export function itemLoAt(pts: PtState, index: number): number {
-  return pts.words[pts.itemWord(index)]!;
-}
-
-/** High word of item `index` of a state's table (0 for 32-bit formats). */
-export function itemHiAt(pts: PtState, index: number): number {
-  return pts.range.common.itemWordsLg2 === 0 ? 0 : pts.words[pts.itemWord(index) + 1]!;
 }
 
 /**
@@ -407,7 +395,7 @@ export function stageAlloc(st: ResizeState): number {
   if (st.stagePa >= 0) return 0;
   const common = st.t.common;
   let lg2 = ptTopMemsizeLg2(common, common.topLevel);
-  for (let l = 0; l < common.topLevel; l++) lg2 = Math.max(lg2, common.numItemsLg2[l]! + common.itemBytesLg2);
+  for (let l = 0; l < common.topLevel; l++) lg2 = Math.max(lg2, common.tableBytesLg2(l));
   const pa = tableAllocLg2(st.t, lg2, ALLOC_DEFER_COHERENT_FLUSH);
   if (pa < 0) return pa;
   st.stagePa = pa;
@@ -430,26 +418,17 @@ export function stageAt(st: ResizeState, level: number): PtState {
 /** Copy items [first, end) of the staged table into the live one, one store per item that differs. */
 export function copyStagedItems(st: ResizeState, live: PtState, first: number, end: number): void {
   const stage = st.stage;
-  const sw = stage.words;
-  const lw = live.words;
   const common = st.t.common;
-  const wl = common.itemWordsLg2;
   for (let i = first; i < end; i++) {
-    const sw0 = stage.base + (i << wl);
-    const w = live.base + (i << wl);
-    const lo = sw[sw0]!;
-    const hi = wl === 0 ? 0 : sw[sw0 + 1]!;
-    if (lw[w] !== lo || (wl !== 0 && lw[w + 1] !== hi)) storeLiveItem(common, live, i, hi, lo);
+    const lo = stage.itemLo(i);
+    const hi = stage.itemHi(i);
+    if (live.itemLo(i) !== lo || live.itemHi(i) !== hi) storeLiveItem(common, live, i, hi, lo);
   }
 }
 
 /** Copy items [first, end) from one state's table to another's (same indexes). */
 export function copyItems(from: PtState, to: PtState, first: number, end: number): void {
-  const wl = from.range.common.itemWordsLg2;
-  const n = 1 << wl;
-  for (let i = first; i < end; i++) {
-    for (let k = 0; k < n; k++) to.words[to.base + (i << wl) + k] = from.words[from.base + (i << wl) + k]!;
-  }
+  to.words.set(from.words.subarray(from.itemWord(first), from.itemWord(end)), to.itemWord(first));
 }
 
 /** Apply one plan to the live table and gather the leaf's old span. 0 or an errno. */

@@ -76,7 +76,6 @@ export const validateOp = definePtOp({
       const common = t.common;
       st.reset();
       const top = ptAllRange(common, st.range);
-      const itemBytesLg2 = Math.log2(fmt.itemWordSize);
       const pts = st.pts;
       pts.init(top, top.topLevel, top.topTable);
       ptIterFirst(pts);
@@ -98,12 +97,11 @@ export const validateOp = definePtOp({
         pts.init(top, level, pa);
         const isz = BigInt(common.itemLg2sz[level]!);
         const n = common.numItemsLg2[level - 1]!;
-        const childBytesLg2 = Math.max(12, n + itemBytesLg2);
+        const childBytesLg2 = Math.max(12, common.tableBytesLg2(level - 1));
         const mark = stack.length;
         for (let i = first; i < end; i++) {
           pts.index = i;
-          const w = pts.itemWord(i);
-          if ((pts.words[w]! | (itemBytesLg2 === 2 ? 0 : pts.words[w + 1]!)) === 0 || fmt.loadEntryRaw(pts) !== PT_ENTRY_TABLE) continue;
+          if ((pts.itemLo(i) | pts.itemHi(i)) === 0 || fmt.loadEntryRaw(pts) !== PT_ENTRY_TABLE) continue;
           stack.push([level, i, va + (BigInt(i) << isz), fmt.tablePa(pts), childBytesLg2, 0, 2 ** n]);
         }
         // Lowest index on top of the stack.

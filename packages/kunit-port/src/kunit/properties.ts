@@ -91,12 +91,10 @@ export function describeFormatProperties(kf: KunitFormat, opts: PropertyOptions 
                     expect(pair.bigint()).toBe(oa + BigInt(2 ** contig - 1) * (1n << BigInt(isz)));
                   }
                   // Items outside the entry are untouched.
-                  const w = pts.words;
                   let others = 0;
                   for (let i = 0; i < items; i++) {
                     if (i >= index && i < index + 2 ** contig) continue;
-                    const wi = pts.itemWord(i);
-                    others |= w[wi]! | (common.itemWordsLg2 === 0 ? 0 : w[wi + 1]!);
+                    others |= pts.itemLo(i) | pts.itemHi(i);
                   }
                   expect(others).toBe(0);
                   common.mem.free(pts.table);

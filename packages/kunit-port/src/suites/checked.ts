@@ -58,7 +58,7 @@ export function describeCheckedBuild(kf: KunitFormat): void {
             expect(e?.check).toBe('pt_check_install_leaf_args: oalog2_mod(pts->index, oasz_lg2 - isz_lg2)');
           }
           // Nothing was written by the refused installs.
-          for (let i = 0; i < 4 << priv.table.common.itemWordsLg2; i++) expect(pts.words[pts.base + i]).toBe(0);
+          for (let i = 0; i < 4; i++) expect(pts.itemLo(i) | pts.itemHi(i)).toBe(0);
           priv.table.deinit();
         });
 
